@@ -1,0 +1,87 @@
+"""``create_app(settings, presence, pool)``: the Dash app, nothing at import time.
+
+Everything the page loads is served by this process (``serve_locally``, no
+CDN, no version check, no online tiles unless a tile URL is configured).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dash import Dash, Input, Output, dcc, html
+from psycopg_pool import ConnectionPool
+
+from dashboard import ids, views
+from dashboard.callbacks import wall as wall_callbacks
+from dashboard.deps import Deps
+from dashboard.layout.wall import wall
+from dispatchmap.settings import DashboardSettings, PresenceSettings
+from geo import queries
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+def wall_page(deps: Deps) -> html.Div:
+    """Build the wall with the city's static layers read once per page load."""
+    with deps.pool.connection() as conn:
+        roads = queries.roads_geojson(conn)
+        beats = queries.beats_geojson(conn)
+        cams = queries.cameras(conn)
+        stations = queries.stations(conn)
+        bounds = queries.city_extent(conn)
+    return wall(
+        roads=roads,
+        beats=beats,
+        stations=views.stations_geojson(stations),
+        cameras=views.cameras_geojson(cams),
+        cones=views.camera_cones_geojson(cams),
+        bounds=bounds,
+        tile_url=deps.dash.tile_url,
+        tile_attribution=deps.dash.tile_attribution,
+        refresh_ms=deps.dash.refresh_ms,
+        demo=deps.dash.demo,
+    )
+
+
+def not_found(path: str) -> html.Div:
+    return html.Div(
+        className="not-found",
+        children=[
+            html.H1("Not found"),
+            html.P(f"No page at {path}."),
+            dcc.Link("Go to the wall", href="/wall"),
+        ],
+    )
+
+
+def create_app(
+    dash_cfg: DashboardSettings, presence: PresenceSettings, pool: ConnectionPool
+) -> Dash:
+    """A ready Dash app; the caller owns ``pool`` and closes it."""
+    deps = Deps(pool=pool, dash=dash_cfg, presence=presence, tz=ZoneInfo(dash_cfg.timezone))
+    app = Dash(
+        __name__,
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="dispatchmap",
+        update_title="",
+        suppress_callback_exceptions=True,
+    )
+    app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
+
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
+    def route(pathname: str | None) -> Any:
+        if pathname in (None, "/", "/wall"):
+            return wall_page(deps)
+        return not_found(pathname)
+
+    @app.server.get("/healthz")
+    def healthz() -> tuple[str, int]:
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+        return "ok", 200
+
+    wall_callbacks.register(app, deps)
+    return app

@@ -1,0 +1,71 @@
+/* Map styling and behaviour for dash-leaflet, referenced from Python as
+ * {"variable": "dm.map.<name>"}: the server sends data, the browser styles it. */
+(function () {
+  "use strict";
+  const ROAD = {
+    primary: ["#8a9bb0", 4], primary_link: ["#8a9bb0", 3], trunk: ["#9fb0c4", 5],
+    secondary: ["#74869b", 3.5], secondary_link: ["#74869b", 2.5], tertiary: ["#66778c", 3],
+    residential: ["#56667a", 2.5], unclassified: ["#56667a", 2.5], living_street: ["#4d5c6e", 2],
+    service: ["#465466", 1.5], pedestrian: ["#3d4a5a", 1.5],
+  };
+  const PRESENCE = { online: "#2ecc71", stale: "#f1c40f", offline: "#7f8c8d", no_fix: "#7f8c8d" };
+  const STATUS = {
+    available: null, dispatched: "#3498db", acknowledged: "#3498db", enroute: "#9b59b6",
+    onscene: "#e74c3c", busy: "#e67e22", out_of_service: "#7f8c8d", off_duty: "#7f8c8d",
+  };
+  const GLYPH = { car: "▲", motorbike: "◆", foot: "●" };
+
+  function esc(text) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({
+      "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  window.dm = window.dm || {};
+  window.dm.map = {
+    roadStyle: function (feature) {
+      const p = feature.properties;
+      const s = ROAD[p.highway] || (p.car ? ["#56667a", 2] : ["#333d4a", 1]);
+      return { color: s[0], weight: s[1], opacity: 0.9 };
+    },
+    beatStyle: function () {
+      return { color: "#5dade2", weight: 2, dashArray: "6 6", fillOpacity: 0.03 };
+    },
+    beatLabel: function (feature, layer) {
+      layer.bindTooltip(esc(feature.properties.name),
+        { permanent: true, direction: "center", className: "beat-label" });
+    },
+    coneStyle: function () {
+      return { color: "#f5b041", weight: 1, fillOpacity: 0.15 };
+    },
+    cameraMarker: function (feature, latlng) {
+      const p = feature.properties;
+      return L.circleMarker(latlng, { radius: 4, color: "#f5b041", weight: 1, fillOpacity: 0.9 })
+        .bindTooltip(esc(p.name) + "<br>" + esc(p.stream_url));
+    },
+    stationMarker: function (feature, latlng) {
+      const icon = L.divIcon({ className: "station-icon", html: "★", iconSize: [28, 28] });
+      return L.marker(latlng, { icon: icon, keyboard: false })
+        .bindTooltip(esc(feature.properties.name) + "<br>" + esc(feature.properties.phone));
+    },
+    unitMarker: function (feature, latlng) {
+      const p = feature.properties;
+      const fill = PRESENCE[p.presence] || "#7f8c8d";
+      const ring = STATUS[p.status] || fill;
+      const html = '<div class="unit-glyph" style="color:' + fill + ";border-color:" + ring + '">' +
+        (GLYPH[p.kind] || "●") + '</div><div class="unit-callsign">' + esc(p.call_sign) + "</div>";
+      const icon = L.divIcon({ className: "unit-icon unit-" + esc(p.presence), html: html,
+                               iconSize: [26, 26], iconAnchor: [13, 13] });
+      return L.marker(latlng, { icon: icon, keyboard: false, title: p.call_sign });
+    },
+    unitTooltip: function (feature, layer) {
+      const p = feature.properties;
+      layer.bindTooltip(
+        "<b>" + esc(p.call_sign) + "</b> · " + esc(p.kind) + "<br>" +
+        "status: " + esc(p.status) + " · " + esc(p.presence) + "<br>" +
+        "talkgroup " + esc(p.talkgroup) + " · " + esc(p.phone) + "<br>" +
+        "last fix " + esc(p.fix_time) + " (" + esc(p.fix_age_s) + " s ago)" +
+        (p.speed_kmh != null ? " · " + esc(p.speed_kmh) + " km/h" : ""),
+        { direction: "top", offset: [0, -12] });
+    },
+  };
+})();

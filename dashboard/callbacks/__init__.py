@@ -1,0 +1,1 @@
+"""Callbacks, attached explicitly with ``register(app, deps)``."""

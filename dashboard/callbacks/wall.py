@@ -1,0 +1,32 @@
+"""Wall callbacks: every tick, the units layer, counters and clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import Dash, Input, Output
+
+from dashboard import ids, views
+from dashboard.deps import Deps
+from dashboard.layout.wall import counters
+from geo import queries
+
+
+def register(app: Dash, deps: Deps) -> None:
+    @app.callback(
+        Output(ids.UNITS, "data"),
+        Output(ids.COUNTERS, "children"),
+        Output(ids.CLOCK, "children"),
+        Input(ids.TICK, "n_intervals"),
+    )
+    def refresh(_n: int | None) -> tuple[Any, Any, str]:
+        now = datetime.now(UTC)
+        with deps.pool.connection() as conn:
+            rows = queries.unit_positions(conn, now)
+        stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
+        return (
+            views.units_geojson(rows, stale_s, offline_s, deps.tz),
+            counters(views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows)),
+            views.clock_text(now, deps.tz),
+        )

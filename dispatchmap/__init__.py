@@ -1,0 +1,1 @@
+"""dispatchmap: wiring of feeds (ingest), geo (PostGIS) and dashboard (Dash)."""

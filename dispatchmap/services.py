@@ -1,0 +1,222 @@
+"""Private PostgreSQL (with PostGIS) and Mosquitto servers for the demo and the tests.
+
+Used only when ``DATABASE_URL`` / ``MQTT_URL`` are unset. Each server lives in a
+folder of its own, listens on a free loopback port, and is stopped by
+``stop()`` (or leaving the ``with`` block). PostgreSQL refuses to run as root,
+so as root the cluster is initialised and run as the ``postgres`` system user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+PG_BIN = Path(os.environ.get("DM_PG_BIN", "/usr/lib/postgresql/15/bin"))
+MOSQUITTO = os.environ.get("DM_MOSQUITTO_BIN", "/usr/sbin/mosquitto")
+
+
+class ServiceError(RuntimeError):
+    """A private server could not be started; the message says why and where to look."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until 127.0.0.1:port accepts a connection, or raise ServiceError."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServiceError(f"process exited with {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise ServiceError(f"nothing listening on 127.0.0.1:{port} after {timeout_s:.0f} s")
+
+
+def _run_as() -> pwd.struct_passwd | None:
+    """The account to run PostgreSQL as: ``postgres`` when we are root, else ourselves."""
+    return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+
+def _reachable_by(user: pwd.struct_passwd, folder: Path) -> bool:
+    probe = ["runuser", "-u", user.pw_name, "--", "test", "-x", str(folder)]
+    return subprocess.run(probe, check=False).returncode == 0
+
+
+class _Service:
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class EmbeddedPostgres(_Service):
+    """A throwaway PostgreSQL 15 cluster in ``folder`` on a free port (trust auth, loopback)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        self.port = free_port()
+        self.user = _run_as()
+        self._scratch: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _cmd(self, *args: str) -> list[str]:
+        prefix = ["runuser", "-u", self.user.pw_name, "--"] if self.user else []
+        return [*prefix, *args]
+
+    def _data_dir(self) -> Path:
+        data = self.folder / "pg"
+        if self.user and not _reachable_by(self.user, self.folder):
+            # The folder is not traversable by the postgres account (a clone
+            # under a private home, pytest's 0700 temp root): use /tmp instead.
+            self._scratch = Path(tempfile.mkdtemp(prefix="dispatchmap-pg-"))
+            self._scratch.chmod(0o755)
+            data = self._scratch / "pg"
+        return data
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.data = self._data_dir()
+        self.data.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            shutil.chown(self.data, self.user.pw_uid, self.user.pw_gid)
+        if not (self.data / "PG_VERSION").exists():
+            self._check(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ]
+            )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.data} -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._check(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                opts,
+                "-l",
+                str(self.data / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
+
+    def stop(self) -> None:
+        if getattr(self, "data", None) is None:
+            return
+        subprocess.run(
+            self._cmd(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"),
+            check=False,
+            capture_output=True,
+        )
+        self.data = None  # type: ignore[assignment]
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _check(self, args: list[str]) -> None:
+        done = subprocess.run(self._cmd(*args), check=False, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ServiceError(
+                f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}\n"
+                f"is PostgreSQL 15 installed? run `make setup`"
+            )
+
+
+class EmbeddedMosquitto(_Service):
+    """A private Mosquitto on a free loopback port, sized for bursts.
+
+    Mosquitto's defaults (1,000 queued, 20 in flight per client) silently drop
+    bursts to a slow subscriber and throttle acks-after-commit, so both are set.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        return "\n".join(
+            [
+                f"listener {self.port} 127.0.0.1",
+                "allow_anonymous true",
+                "persistence true",
+                f"persistence_location {self.folder}/",
+                "autosave_interval 5",
+                "max_queued_messages 1000000",
+                "max_inflight_messages 0",
+                "max_keepalive 120",
+                "log_dest stdout",
+                "log_type error",
+                "log_type warning",
+                f"user {pwd.getpwuid(os.geteuid()).pw_name}",
+                "",
+            ]
+        )
+
+    def start(self) -> None:
+        if shutil.which(MOSQUITTO) is None:
+            raise ServiceError(f"{MOSQUITTO} not found: run `make setup`")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        conf = self.folder / "mosquitto.conf"
+        conf.write_text(self.config())
+        with open(self.folder / "mosquitto.log", "ab") as log:
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
+        wait_for_port(self.port, 15, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None

@@ -1,0 +1,105 @@
+"""Settings, one class per concern, each read from the environment.
+
+``DATABASE_URL`` and ``MQTT_URL`` keep their conventional names; everything else
+carries the ``DM_`` prefix. When either URL is unset, the demo and the tests run
+a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    """Where the external servers are; ``None`` means run a private one."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "DM_DATABASE_URL")
+    )
+    mqtt_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("MQTT_URL", "DM_MQTT_URL")
+    )
+    state_dir: Path = Path(".state")
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp"):
+            raise ValueError("MQTT_URL must look like mqtt://host:port")
+        return value
+
+
+def mqtt_host_port(url: str) -> tuple[str, int]:
+    """``mqtt://host:port`` -> ``(host, port)``; port defaults to 1883."""
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+class TopicSettings(BaseSettings):
+    """MQTT topic layout. ``prefix`` lets several stations share one broker."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_TOPIC_", extra="ignore")
+
+    prefix: str = "dm"
+    owntracks_prefix: str = "owntracks"
+
+    @field_validator("prefix", "owntracks_prefix")
+    @classmethod
+    def _no_wildcards(cls, value: str) -> str:
+        if not value or any(ch in value for ch in "+#") or value.startswith("/"):
+            raise ValueError("a topic prefix is non-empty, without + or # or a leading /")
+        return value.rstrip("/")
+
+
+class IngestSettings(BaseSettings):
+    """Ingest worker: batching, validation thresholds and the MQTT session."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_INGEST_", extra="ignore")
+
+    client_id: str = "dispatchmap-ingest"
+    share_group: str | None = None
+    batch_max: int = Field(default=2000, ge=1)
+    batch_wait_ms: int = Field(default=100, ge=1)
+    queue_max: int = Field(default=20000, ge=1)
+    future_tolerance_s: float = Field(default=120.0, ge=0)
+    max_age_s: float = Field(default=7 * 86400.0, gt=0)
+
+
+class PresenceSettings(BaseSettings):
+    """Seconds since the last fix after which a unit is stale, then offline."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_PRESENCE_", extra="ignore")
+
+    stale_s: float = Field(default=60.0, gt=0)
+    offline_s: float = Field(default=600.0, gt=0)
+
+
+class DashboardSettings(BaseSettings):
+    """The Dash server and what its pages show."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_DASH_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    refresh_ms: int = Field(default=1000, ge=200)
+    tile_url: str | None = None
+    tile_attribution: str = "© OpenStreetMap contributors"
+    timezone: str = "Europe/Helsinki"
+    demo: bool = False
+
+
+class SimulatorSettings(BaseSettings):
+    """Defaults of ``dispatchmap simulate``; the command line overrides them."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_SIM_", extra="ignore")
+
+    seed: int = 1
+    rate_hz: float = Field(default=1.0, gt=0)
+    speedup: float = Field(default=1.0, gt=0)
+    units: int | None = Field(default=None, ge=1)

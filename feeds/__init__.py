@@ -1,0 +1,1 @@
+"""Feeds: MQTT topics, payload decoders, the validation pipeline, the writer, the simulator."""

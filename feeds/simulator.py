@@ -1,0 +1,246 @@
+"""The fleet simulator: drives the roster over the loaded road network and
+publishes each unit's positions over MQTT as its devices would.
+
+Cars and motorbikes drive the fastest road route to random destinations,
+honouring one-way streets, at the road's speed (motorbikes a little faster in
+traffic); foot officers walk their home beat. Deterministic under a seed: the
+simulation advances in fixed steps of ``speedup / rate_hz`` seconds, so the
+same seed gives the same tracks whatever the machine's load. Timestamps are
+real time (the system treats the fleet as live); ``speedup`` makes units move
+that many times faster.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shapely import wkt
+from shapely.geometry import Point
+from shapely.prepared import prep
+
+from feeds.decoders.lip import encode_short
+from feeds.topics import Topics
+from geo.routing import RoadGraph
+from geo.sample import bearing_deg
+
+EARTH_RADIUS_M = 6_371_008.8
+SPEED_FACTOR = {"car": (0.55, 0.95), "motorbike": (0.65, 1.05), "foot": (0.8, 1.2)}
+WALK_KMH = 5.0
+LIP_EVERY_TICKS = 15  # radios report less often than trackers
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lon, lat) points, metres."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+@dataclass
+class Mover:
+    """One unit moving along a node path. ``speed_kmh_of(a, b)`` gives the
+    speed on the edge a->b before the unit's own factor."""
+
+    graph: RoadGraph
+    nodes: dict[int, tuple[float, float]]
+    destinations: Sequence[int]
+    speed_kmh_of: Callable[[int, int], float]
+    rng: random.Random
+    factor: float
+    path: list[int] = field(default_factory=list)
+    leg: int = 0
+    along_m: float = 0.0
+
+    def start(self, node: int) -> None:
+        self.path, self.leg, self.along_m = [node], 0, 0.0
+        self._new_route()
+
+    def _new_route(self) -> None:
+        here = self.path[self.leg] if self.path else self.destinations[0]
+        for _ in range(20):
+            route = self.graph.path(here, self.rng.choice(self.destinations))
+            if route and len(route) > 1:
+                self.path, self.leg, self.along_m = route, 0, 0.0
+                return
+        self.path, self.leg, self.along_m = [here], 0, 0.0  # stuck: stand still
+
+    def step(self, dt_s: float) -> tuple[float, float, float, float]:
+        """Advance ``dt_s`` simulated seconds; returns (lon, lat, speed_kmh, heading_deg)."""
+        speed_kmh = 0.0
+        budget_m = None
+        while self.leg < len(self.path) - 1:
+            a, b = self.path[self.leg], self.path[self.leg + 1]
+            speed_kmh = self.speed_kmh_of(a, b) * self.factor
+            if budget_m is None:
+                budget_m = speed_kmh / 3.6 * dt_s
+            length = distance_m(self.nodes[a], self.nodes[b])
+            if self.along_m + budget_m < length:
+                self.along_m += budget_m
+                return self._here(a, b, length, speed_kmh)
+            budget_m -= length - self.along_m
+            self.leg, self.along_m = self.leg + 1, 0.0
+        end = self.path[-1]
+        self._new_route()
+        lon, lat = self.nodes[end]
+        return lon, lat, speed_kmh, 0.0
+
+    def _here(
+        self, a: int, b: int, length: float, speed_kmh: float
+    ) -> tuple[float, float, float, float]:
+        (x1, y1), (x2, y2) = self.nodes[a], self.nodes[b]
+        t = self.along_m / length if length > 0 else 0.0
+        return x1 + (x2 - x1) * t, y1 + (y2 - y1) * t, speed_kmh, bearing_deg(x1, y1, x2, y2)
+
+
+@dataclass
+class SimUnit:
+    unit_id: str
+    call_sign: str
+    kind: str
+    device_id: str
+    format: str
+    mover: Mover
+    radio_device: str | None = None
+    seq: int = 0
+
+    @property
+    def seq_offset(self) -> int:
+        return sum(self.unit_id.encode()) % LIP_EVERY_TICKS
+
+
+def _edge_speed(edges: Sequence[Sequence[float]]) -> dict[tuple[int, int], float]:
+    """(a, b) -> km/h from car edge rows (source, target, cost_s, reverse_cost_s, length_m)."""
+    speeds: dict[tuple[int, int], float] = {}
+    for s, t, cost, rcost, length in edges:
+        if cost > 0:
+            speeds[(int(s), int(t))] = length / cost * 3.6
+        if rcost > 0:
+            speeds[(int(t), int(s))] = length / rcost * 3.6
+    return speeds
+
+
+def build_fleet(
+    roster: Sequence[dict[str, Any]],
+    car_edges: Sequence[Sequence[float]],
+    foot_edges: Sequence[Sequence[float]],
+    nodes: dict[int, tuple[float, float]],
+    seed: int,
+    formats: str = "native",
+) -> list[SimUnit]:
+    """One :class:`SimUnit` per roster unit. ``formats="native"`` sends every
+    unit as native JSON on its primary device; ``"devices"`` uses each device's
+    own format (NMEA trackers, OwnTracks phones)."""
+    car = RoadGraph(car_edges)
+    car_nodes = sorted(car.largest_component())
+    speeds = _edge_speed(car_edges)
+    foot = RoadGraph([(s, t, ln, ln, ln) for s, t, ln in foot_edges])
+    foot_nodes = sorted(foot.largest_component())
+    fleet = []
+    for row in roster:
+        rng = random.Random(f"{seed}:{row['id']}")
+        lo, hi = SPEED_FACTOR[row["kind"]]
+        if row["kind"] == "foot":
+            beat = prep(wkt.loads(row["beat_wkt"])) if row.get("beat_wkt") else None
+            mine = [n for n in foot_nodes if beat is None or beat.contains(Point(nodes[n]))]
+            mover = Mover(
+                foot, nodes, mine or foot_nodes, lambda a, b: WALK_KMH, rng, rng.uniform(lo, hi)
+            )
+            device, fmt = row["phone_device"], "owntracks"
+        else:
+            mover = Mover(
+                car,
+                nodes,
+                car_nodes,
+                lambda a, b: speeds.get((a, b), 20.0),
+                rng,
+                rng.uniform(lo, hi),
+            )
+            device, fmt = row["gps_device"], row["gps_format"] or "native"
+        mover.start(rng.choice(mover.destinations))
+        if formats == "native":
+            # Native JSON needs a topic-safe id: foot officers report via their radio.
+            device, fmt = row["gps_device"] or row["radio_device"], "native"
+        fleet.append(
+            SimUnit(
+                row["id"],
+                row["call_sign"],
+                row["kind"],
+                device,
+                fmt,
+                mover,
+                None if formats == "native" else row["radio_device"],
+            )
+        )
+    return fleet
+
+
+def messages(
+    unit: SimUnit, topics: Topics, at: datetime, fix: tuple[float, float, float, float], tick: int
+) -> list[tuple[str, bytes]]:
+    """What one unit publishes at one tick: its primary device's fix, and every
+    ``LIP_EVERY_TICKS`` ticks (staggered by unit) a LIP report from its radio."""
+    unit.seq += 1
+    out = [encode(unit, topics, at, fix)]
+    if unit.radio_device and (tick + unit.seq_offset) % LIP_EVERY_TICKS == 0:
+        lon, lat, speed_kmh, heading_deg = fix
+        hex_pdu = encode_short(lat, lon, speed_kmh=speed_kmh, heading_deg=heading_deg, acc_m=20.0)
+        out.append((topics.lip(unit.radio_device), hex_pdu.encode()))
+    return out
+
+
+def encode(
+    unit: SimUnit, topics: Topics, at: datetime, fix: tuple[float, float, float, float]
+) -> tuple[str, bytes]:
+    """(topic, payload) for one fix in the unit's device format."""
+    lon, lat, speed_kmh, heading_deg = fix
+    if unit.format == "owntracks":
+        body: dict[str, Any] = {
+            "_type": "location",
+            "lat": round(lat, 7),
+            "lon": round(lon, 7),
+            "tst": int(at.timestamp()),
+            "acc": 8,
+            "tid": unit.call_sign[-2:],
+        }
+        if speed_kmh > 0:
+            body.update(vel=round(speed_kmh), cog=round(heading_deg))
+        return topics.owntracks(unit.device_id), json.dumps(body).encode()
+    if unit.format == "nmea":
+        return topics.nmea(unit.device_id), nmea_rmc(at, lat, lon, speed_kmh, heading_deg)
+    body = {
+        "lat": round(lat, 7),
+        "lon": round(lon, 7),
+        "ts": at.isoformat(timespec="milliseconds"),
+        "speed_kmh": round(speed_kmh, 1),
+        "heading_deg": round(heading_deg, 1),
+        "acc_m": 5.0,
+        "seq": unit.seq,
+    }
+    return topics.gps(unit.device_id), json.dumps(body).encode()
+
+
+def nmea_rmc(at: datetime, lat: float, lon: float, speed_kmh: float, heading_deg: float) -> bytes:
+    """A valid ``$GPRMC`` sentence with its checksum."""
+
+    def dm(value: float, width: int) -> str:
+        deg = int(abs(value))
+        return f"{deg:0{width}d}{(abs(value) - deg) * 60:07.4f}"
+
+    body = (
+        f"GPRMC,{at:%H%M%S}.{at.microsecond // 10000:02d},A,{dm(lat, 2)},"
+        f"{'N' if lat >= 0 else 'S'},{dm(lon, 3)},{'E' if lon >= 0 else 'W'},"
+        f"{speed_kmh / 1.852:.1f},{heading_deg:.1f},{at:%d%m%y},,,A"
+    )
+    checksum = 0
+    for ch in body.encode():
+        checksum ^= ch
+    return f"${body}*{checksum:02X}\r\n".encode()

@@ -1,0 +1,79 @@
+"""Named SQL statements shipped as ``geo/sql/queries/<name>.sql``, and the
+read queries the dashboard and the simulator use. Each reader takes the
+connection first and is named for what it returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``geo/sql/queries/<name>.sql``."""
+    return resources.files("geo").joinpath(f"sql/queries/{name}.sql").read_text(encoding="utf-8")
+
+
+def _rows(conn: psycopg.Connection, name: str, params: Any = None) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql(name), params).fetchall()
+
+
+def roads_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """All road edges as a GeoJSON FeatureCollection with ``highway`` and ``name``."""
+    row = conn.execute(sql("roads_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def beats_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """Beats as a FeatureCollection (``id``, ``name``)."""
+    row = conn.execute(sql("beats_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def stations(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Stations with ``lon``/``lat`` in WGS84 degrees."""
+    return _rows(conn, "stations")
+
+
+def cameras(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Cameras with position, ``bearing_deg``, ``fov_deg``, ``range_m`` and ``stream_url``."""
+    return _rows(conn, "cameras")
+
+
+def unit_positions(conn: psycopg.Connection, now: datetime) -> list[dict[str, Any]]:
+    """Every roster unit with its latest fix (``lon``/``lat`` None if it never
+    reported), ``fix_age_s`` measured against ``now``, and its roster details."""
+    return _rows(conn, "unit_positions", {"now": now})
+
+
+def city_extent(conn: psycopg.Connection) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of the road network; None when empty."""
+    row = conn.execute(sql("city_extent")).fetchone()
+    return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def car_graph(conn: psycopg.Connection) -> list[tuple[int, int, float, float, float]]:
+    """Car edges as (source, target, cost_s, reverse_cost_s, length_m); -1 cost = closed."""
+    return conn.execute(sql("car_graph")).fetchall()
+
+
+def foot_graph(conn: psycopg.Connection) -> list[tuple[int, int, float]]:
+    """Foot edges as (source, target, length_m), both directions walkable."""
+    return conn.execute(sql("foot_graph")).fetchall()
+
+
+def node_positions(conn: psycopg.Connection) -> dict[int, tuple[float, float]]:
+    """Road node id -> (lon, lat)."""
+    return {int(i): (x, y) for i, x, y in conn.execute(sql("node_positions"))}
+
+
+def roster(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Units with their devices: ``gps_device``/``gps_format``, ``radio_device``,
+    ``phone_device`` (None where absent), and the home beat's polygon as WKT."""
+    return _rows(conn, "roster")

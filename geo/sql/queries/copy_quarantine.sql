@@ -1,0 +1,1 @@
+COPY quarantine (received_at, topic, device_id, payload, reason, detail) FROM STDIN

@@ -1,0 +1,1 @@
+COPY road_nodes (id, geom) FROM STDIN

@@ -1,0 +1,1 @@
+SELECT id, unit_id FROM devices

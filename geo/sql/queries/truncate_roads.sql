@@ -1,0 +1,1 @@
+TRUNCATE road_edges, road_nodes RESTART IDENTITY

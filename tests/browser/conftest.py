@@ -1,0 +1,84 @@
+"""A real Chromium (Debian's package) driven by Playwright, and the dashboard
+served on a free loopback port. Every page test fails on a console error or a
+request to any host but the dashboard's own."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dispatchmap.services import free_port
+from dispatchmap.settings import DashboardSettings, PresenceSettings
+from geo.db import open_pool
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("chromium not found: run `make setup` (Debian package chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def dashboard_url(db_url: str) -> Iterator[str]:
+    """The dashboard on this test's database, served from a thread."""
+    pool = open_pool(db_url, max_size=4)
+    app = create_app(DashboardSettings(refresh_ms=500, demo=True), PresenceSettings(), pool)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(10)
+    pool.close()
+
+
+@pytest.fixture
+def page(browser: Browser, dashboard_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    foreign: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(dashboard_url) or r.url.startswith("data:")
+            else foreign.append(r.url)
+        ),
+    )
+    yield tab
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+    assert foreign == [], f"requests leaving the dashboard's host: {foreign}"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,59 @@
+"""Small builders shared by tests that need running pieces (ingest, publisher, web)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import paho.mqtt.client as mqtt
+
+from feeds.ingest import IngestWorker
+from feeds.pipeline import Limits, Pipeline
+from feeds.topics import Topics
+
+
+@contextmanager
+def running_ingest(
+    db_url: str, host: str, port: int, topics: Topics, client_id: str | None = None, **kwargs
+) -> Iterator[IngestWorker]:
+    """An ingest worker on its own thread for the duration of the block."""
+    worker = IngestWorker(
+        mqtt_host=host,
+        mqtt_port=port,
+        database_url=db_url,
+        topics=topics,
+        pipeline=Pipeline(topics, Limits()),
+        client_id=client_id or f"ingest-{uuid.uuid4().hex[:8]}",
+        **kwargs,
+    )
+    worker.start()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    if not worker.connected.wait(10):
+        raise AssertionError("ingest did not connect to the broker")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)
+
+
+@contextmanager
+def publisher(host: str, port: int) -> Iterator[mqtt.Client]:
+    """A connected QoS 1 publisher; ``wait_for_publish`` on what it sends."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        yield client
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
+    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(10)

@@ -1,0 +1,120 @@
+"""`dispatchmap demo` as a user runs it: it serves the wall, units move through
+the broker into PostGIS, and Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+from dispatchmap.services import free_port
+from tests.conftest import wait_until
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def units_with_fixes(db_url: str) -> int:
+    try:
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute("SELECT count(*) FROM unit_latest").fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.errors.UndefinedTable:
+        return 0
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def run_demo(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int]:
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dispatchmap.cli",
+                "demo",
+                "--port",
+                str(port),
+                "--speedup",
+                "5",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    wait_until(
+        lambda: healthy(f"http://127.0.0.1:{port}/healthz"),
+        90,
+        0.5,
+        message=f"the demo's dashboard (log: {log})",
+    )
+    return proc, log, port
+
+
+def stop_demo(proc: subprocess.Popen[bytes], log: Path) -> list[int]:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 0, log.read_text()
+    return [int(p) for p in re.findall(r"started \w+ pid (\d+)", log.read_text())]
+
+
+def test_demo_on_given_servers_moves_units_and_stops_cleanly(
+    empty_db_url, mqtt_url, tmp_path, monkeypatch
+):
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_db_url,
+        "MQTT_URL": mqtt_url,
+        "DM_TOPIC_PREFIX": f"demo{os.getpid()}",
+        "DM_STATE_DIR": str(tmp_path / "state"),
+    }
+    proc, log, _ = run_demo(env, tmp_path)
+    try:
+        # Every unit of the roster reports through broker and ingest into PostGIS.
+        wait_until(lambda: units_with_fixes(empty_db_url) == 40, 60, 0.5, message="40 units")
+    finally:
+        pids = stop_demo(proc, log)
+    assert len(pids) == 3
+    assert not any(alive(p) for p in pids)
+    assert not (tmp_path / "state").exists()  # given servers: nothing private was made
+
+
+def test_demo_without_servers_runs_its_own_and_stops_them(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MQTT_URL")}
+    env["DM_STATE_DIR"] = str(tmp_path / "state")
+    proc, log, _ = run_demo(env, tmp_path)
+    text = log.read_text()
+    pg_port = int(re.search(r"private PostgreSQL on port (\d+)", text)[1])  # type: ignore[index]
+    mq_port = int(re.search(r"private Mosquitto on port (\d+)", text)[1])  # type: ignore[index]
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{pg_port}/dispatchmap"
+        wait_until(lambda: units_with_fixes(url) >= 30, 60, 0.5, message="units in private db")
+    finally:
+        pids = stop_demo(proc, log)
+    assert not any(alive(p) for p in pids)
+    assert not port_open(pg_port) and not port_open(mq_port)

@@ -1,0 +1,104 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.pipeline import Limits, Message, Pipeline
+from feeds.topics import Topics
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def run(topic: str, payload: bytes):
+    return Pipeline(Topics(), Limits(future_tolerance_s=60, max_age_s=3600)).process(
+        Message(topic, payload, NOW)
+    )
+
+
+def native(**fields) -> bytes:
+    body = {"lat": 60.17, "lon": 24.94, "ts": NOW.isoformat()}
+    body.update(fields)
+    return json.dumps(body).encode()
+
+
+def test_good_native_fix_is_accepted():
+    out = run("dm/gps/trk-1", native(speed_kmh=31.5))
+    assert out.rejection is None
+    assert [(f.device_id, f.lat, f.lon, f.speed_kmh) for f in out.fixes] == [
+        ("trk-1", 60.17, 24.94, 31.5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        ("dm/gps/x", b"\xff\xfe garbage", "undecodable"),
+        ("dm/gps/x", b"[1, 2]", "undecodable"),
+        ("dm/gps/x", native(lat=91.0), "out_of_range"),
+        ("dm/gps/x", native(lon=-180.5), "out_of_range"),
+        ("dm/gps/x", native(lat=0, lon=0), "zero_fix"),
+        ("dm/gps/x", native(ts=(NOW + timedelta(seconds=61)).isoformat()), "future_time"),
+        ("dm/gps/x", native(ts=(NOW - timedelta(hours=2)).isoformat()), "too_old"),
+        ("dm/unknown/x", native(), "unknown_topic"),
+    ],
+)
+def test_bad_messages_get_their_reason(topic, payload, reason):
+    out = run(topic, payload)
+    assert out.rejection is not None and out.rejection.reason == reason
+    assert out.fixes == []
+
+
+def test_a_format_without_decoder_is_kept_not_dropped():
+    pipeline = Pipeline(Topics(), Limits(), decoders={})
+    out = pipeline.process(Message("dm/gps/x", native(), NOW))
+    assert out.rejection is not None
+    assert out.rejection.reason == "undecodable" and "no decoder" in out.rejection.detail
+
+
+def test_a_crashing_decoder_is_contained():
+    def broken(device_id, payload, received_at):
+        raise ZeroDivisionError("bug")
+
+    out = Pipeline(Topics(), Limits(), {"native": broken}).process(
+        Message("dm/gps/x", native(), NOW)
+    )
+    assert out.rejection is not None and "ZeroDivisionError" in out.rejection.detail
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "kind"),
+    [
+        (
+            "dm/nmea/trk-2",
+            b"$GPRMC,120000.00,A,6010.2000,N,02456.4000,E,10.0,90.0,281126,,,A*5F\r\n",
+            "fix",
+        ),
+        (
+            "owntracks/anna/phone",
+            json.dumps(
+                {"_type": "location", "lat": 60.17, "lon": 24.94, "tst": int(NOW.timestamp())}
+            ).encode(),
+            "fix",
+        ),
+        ("owntracks/anna/phone", json.dumps({"_type": "lwt", "tst": 1}).encode(), "event"),
+        (
+            "dm/status/2620101",
+            json.dumps({"ts": NOW.isoformat(), "emergency": True}).encode(),
+            "status",
+        ),
+    ],
+)
+def test_every_format_reaches_its_decoder(topic, payload, kind):
+    out = run(topic, payload)
+    assert out.rejection is None, out.rejection
+    got = {"fix": out.fixes, "event": out.events, "status": out.statuses}[kind]
+    assert len(got) == 1
+
+
+def test_lip_short_report_is_dated_by_reception():
+    from feeds.decoders.lip import encode_short
+
+    out = run("dm/lip/2620101", encode_short(60.17, 24.94).encode())
+    assert out.rejection is None
+    assert out.fixes[0].fix_at == NOW
+    assert out.fixes[0].lat == pytest.approx(60.17, abs=1e-4)

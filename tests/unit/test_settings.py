@@ -1,0 +1,32 @@
+import pytest
+from pydantic import ValidationError
+
+from dispatchmap.settings import DashboardSettings, ServerSettings, TopicSettings, mqtt_host_port
+
+
+def test_urls_come_from_the_conventional_names(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@h/db")
+    monkeypatch.setenv("MQTT_URL", "mqtt://broker:1884")
+    s = ServerSettings()
+    assert s.database_url == "postgresql://x@h/db"
+    assert mqtt_host_port(s.mqtt_url) == ("broker", 1884)
+
+
+def test_bad_values_are_refused(monkeypatch):
+    monkeypatch.setenv("MQTT_URL", "http://broker")
+    with pytest.raises(ValidationError):
+        ServerSettings()
+    monkeypatch.setenv("DM_TOPIC_PREFIX", "dm/#")
+    with pytest.raises(ValidationError):
+        TopicSettings()
+    monkeypatch.setenv("DM_DASH_PORT", "70000")
+    with pytest.raises(ValidationError):
+        DashboardSettings()
+
+
+def test_defaults(monkeypatch):
+    for name in ("DATABASE_URL", "MQTT_URL", "DM_DASH_PORT", "DM_TOPIC_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    assert ServerSettings().database_url is None
+    assert DashboardSettings().port == 8050
+    assert TopicSettings().prefix == "dm"
