@@ -87,27 +87,46 @@ def cmd_load_city(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from dispatchmap.settings import IngestSettings, ServerSettings, TopicSettings, mqtt_host_port
+    from dispatchmap.settings import (
+        IngestSettings,
+        ServerSettings,
+        TopicSettings,
+        mqtt_credentials,
+        mqtt_host_port,
+    )
     from feeds.ingest import IngestWorker
     from feeds.pipeline import Limits, Pipeline
     from feeds.topics import Topics
 
     servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
     host, port = mqtt_host_port(_require(servers.mqtt_url, "MQTT_URL"))
+    database_url = _require(servers.database_url, "DATABASE_URL")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
+    limits = Limits(
+        future_tolerance_s=ingest.future_tolerance_s,
+        max_age_s=ingest.max_age_s,
+        max_acc_m=ingest.max_acc_m,
+        area=ingest.bbox() or _city_area(database_url, ingest.area_margin_deg),
+        jump_min_m=ingest.jump_min_m,
+    )
     worker = IngestWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=_require(servers.database_url, "DATABASE_URL"),
+        database_url=database_url,
         topics=topics,
-        pipeline=Pipeline(topics, Limits(ingest.future_tolerance_s, ingest.max_age_s)),
+        pipeline=Pipeline(topics, limits),
         client_id=args.client_id or ingest.client_id,
         share_group=ingest.share_group,
         batch_max=ingest.batch_max,
         batch_wait_ms=ingest.batch_wait_ms,
         queue_max=ingest.queue_max,
+        credentials=mqtt_credentials(servers.mqtt_url or ""),
     )
     _stop_on_signals(worker.stop)
+    if ingest.metrics_port:
+        worker.metrics.serve(ingest.metrics_port)
+        log.info("metrics on http://127.0.0.1:%d/metrics", ingest.metrics_port)
+    log.info("area checked: %s", limits.area)
     worker.start()
     log.info("ingest running; subscriptions %s", topics.subscriptions(ingest.share_group))
     worker.run()
@@ -115,11 +134,30 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _city_area(database_url: str, margin_deg: float) -> tuple[float, float, float, float] | None:
+    """The road network's extent grown by ``margin_deg``; None if no city is loaded."""
+    import psycopg
+
+    from geo import queries
+
+    with psycopg.connect(database_url) as conn:
+        extent = queries.city_extent(conn)
+    if extent is None:
+        return None
+    a, b, c, d = extent
+    return a - margin_deg, b - margin_deg, c + margin_deg, d + margin_deg
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     import paho.mqtt.client as mqtt
     import psycopg
 
-    from dispatchmap.settings import ServerSettings, TopicSettings, mqtt_host_port
+    from dispatchmap.settings import (
+        ServerSettings,
+        TopicSettings,
+        mqtt_credentials,
+        mqtt_host_port,
+    )
     from feeds.simulator import build_fleet, messages
     from feeds.topics import Topics
     from geo import queries
@@ -142,7 +180,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mqtt.CallbackAPIVersion.VERSION2, client_id=f"dispatchmap-sim-{os.getpid()}"
     )
     client.max_inflight_messages_set(1000)
-    host, port = mqtt_host_port(_require(servers.mqtt_url, "MQTT_URL"))
+    mqtt_url = _require(servers.mqtt_url, "MQTT_URL")
+    if (credentials := mqtt_credentials(mqtt_url)) is not None:
+        client.username_pw_set(*credentials)
+    host, port = mqtt_host_port(mqtt_url)
     client.connect(host, port)
     client.loop_start()
     stop = threading.Event()
@@ -182,6 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import psycopg
 
     from dispatchmap.runtime import servers
+    from dispatchmap.services import free_port
     from dispatchmap.settings import ServerSettings
     from geo import queries
     from geo.migrate import upgrade
@@ -198,6 +240,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "MQTT_URL": found.mqtt_url,
             "DM_DASH_DEMO": "true",
         }
+        # A second demo on the same machine must not fight over the metrics port.
+        env.setdefault("DM_INGEST_METRICS_PORT", str(free_port()))
         me = [sys.executable, "-m", "dispatchmap.cli"]
         commands = {
             "ingest": ["ingest"],

@@ -8,7 +8,7 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,9 +36,18 @@ class ServerSettings(BaseSettings):
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """``mqtt://host:port`` -> ``(host, port)``; port defaults to 1883."""
+    """``mqtt://[user:password@]host:port`` -> ``(host, port)``; port defaults to 1883."""
     parts = urlsplit(url)
     return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
+    """``(user, password)`` from ``mqtt://user:password@host``, percent-decoded; None if absent."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    password = unquote(parts.password) if parts.password is not None else None
+    return unquote(parts.username), password
 
 
 class TopicSettings(BaseSettings):
@@ -69,6 +78,32 @@ class IngestSettings(BaseSettings):
     queue_max: int = Field(default=20000, ge=1)
     future_tolerance_s: float = Field(default=120.0, ge=0)
     max_age_s: float = Field(default=7 * 86400.0, gt=0)
+    max_acc_m: float = Field(default=500.0, gt=0)
+    jump_min_m: float = Field(default=150.0, ge=0)
+    # "min_lon,min_lat,max_lon,max_lat"; unset: the loaded city's extent plus area_margin_deg.
+    area: str | None = None
+    area_margin_deg: float = Field(default=0.05, ge=0)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)  # 0: no /metrics endpoint
+
+    @field_validator("area")
+    @classmethod
+    def _bbox(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = [float(p) for p in value.split(",")]
+        ok = len(parts) == 4 and parts[0] < parts[2] and parts[1] < parts[3]
+        if not ok or not (
+            parts[0] >= -180 and parts[2] <= 180 and parts[1] >= -90 and parts[3] <= 90
+        ):
+            raise ValueError("area is min_lon,min_lat,max_lon,max_lat in WGS84 degrees")
+        return value
+
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """The configured area as (min_lon, min_lat, max_lon, max_lat), or None."""
+        if self.area is None:
+            return None
+        a, b, c, d = (float(p) for p in self.area.split(","))
+        return a, b, c, d
 
 
 class PresenceSettings(BaseSettings):

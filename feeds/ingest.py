@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 import psycopg
 
-from feeds.pipeline import Message, Outcome, Pipeline
+from feeds.metrics import IngestMetrics
+from feeds.pipeline import STORE_ERROR, Message, Outcome, Pipeline, Rejection
 from feeds.topics import Topics
-from feeds.writer import Writer
+from feeds.writer import BatchResult, Writer, ingest_batch
 
 log = logging.getLogger("dispatchmap.ingest")
 
@@ -62,6 +63,7 @@ class IngestWorker:
         batch_max: int = 2000,
         batch_wait_ms: int = 100,
         queue_max: int = 20000,
+        credentials: tuple[str, str | None] | None = None,
     ) -> None:
         self.database_url = database_url
         self.topics = topics
@@ -71,6 +73,7 @@ class IngestWorker:
         self.batch_wait_s = batch_wait_ms / 1000.0
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_max)
         self.stats = IngestStats()
+        self.metrics = IngestMetrics()
         self.writer = Writer()
         self._stop = threading.Event()
         self._conn: psycopg.Connection | None = None
@@ -83,6 +86,8 @@ class IngestWorker:
         self.client.manual_ack_set(True)
         self.client.max_inflight_messages_set(queue_max)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.mqtt_host, self.mqtt_port = mqtt_host, mqtt_port
@@ -146,25 +151,76 @@ class IngestWorker:
         return self._conn
 
     def _store(self, batch: list[Message]) -> None:
-        outcomes = [self.pipeline.process(m) for m in batch]
-        delay = 0.5
+        written = self._write_with_retry(batch)
+        if written is None:
+            return  # stopping: leave the batch unacknowledged, the broker redelivers
+        outcomes, result, write_s = written
+        self._ack(outcomes)
+        committed = datetime.now(UTC)
+        lags = [(committed - o.message.received_at).total_seconds() for o in outcomes]
+        self.metrics.observe_batch(outcomes, result, write_s, lags)
+        self.metrics.queue_depth.set(self.queue.qsize())
+        self._count(outcomes, result.positions, result.duplicates, result.events)
+
+    def _write(self, batch: list[Message]) -> tuple[list[Outcome], BatchResult, float]:
+        started = time.monotonic()
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                outcomes, result = ingest_batch(conn, self.pipeline, self.writer, batch)
+        except psycopg.Error:
+            self.writer.forget()  # its caches may name what the rollback undid
+            raise
+        return outcomes, result, time.monotonic() - started
+
+    def _write_with_retry(
+        self, batch: list[Message]
+    ) -> tuple[list[Outcome], BatchResult, float] | None:
+        """Write the batch, however long the database is away; a batch the
+        database refuses three times is written message by message, and a
+        message it still refuses is quarantined as ``store_error``."""
+        delay, refusals = 0.5, 0
         while not self._stop.is_set():
             try:
-                conn = self._connection()
-                with conn.transaction():
-                    result = self.writer.write(conn, outcomes)
-                break
+                return self._write(batch)
             except psycopg.OperationalError as exc:
-                self.stats.db_errors += 1
                 log.warning("database unavailable (%s); retrying batch in %.1f s", exc, delay)
                 if self._conn is not None:
                     self._conn.close()
-                self._stop.wait(delay)
-                delay = min(delay * 2, 15.0)
-        else:
-            return  # stopping: leave the batch unacknowledged, the broker redelivers
-        self._ack(outcomes)
-        self._count(outcomes, result.positions, result.duplicates, result.events)
+            except psycopg.Error as exc:
+                refusals += 1
+                log.warning("database refused a batch (%s), attempt %d", exc, refusals)
+                if refusals >= 3:
+                    return self._write_isolating(batch)
+            self.stats.db_errors += 1
+            self.metrics.db_errors.inc()
+            self._stop.wait(delay)
+            delay = min(delay * 2, 15.0)
+        return None
+
+    def _write_isolating(self, batch: list[Message]) -> tuple[list[Outcome], BatchResult, float]:
+        started = time.monotonic()
+        outcomes: list[Outcome] = []
+        totals = BatchResult(0, 0, 0, 0)
+        for message in batch:
+            try:
+                done, result, _ = self._write([message])
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:
+                done, result = self._quarantine_store_error(message, exc)
+            outcomes += done
+            totals = totals + result
+        return outcomes, totals, time.monotonic() - started
+
+    def _quarantine_store_error(
+        self, message: Message, exc: Exception
+    ) -> tuple[list[Outcome], BatchResult]:
+        outcome = Outcome(message, rejection=Rejection(STORE_ERROR, str(exc)[:500]))
+        conn = self._connection()
+        with conn.transaction():
+            result = self.writer.write(conn, [outcome])
+        return [outcome], result
 
     def _ack(self, outcomes: list[Outcome]) -> None:
         for o in outcomes:

@@ -7,7 +7,8 @@ I/O, so every step tests alone; the writer stores what comes out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,15 @@ OUT_OF_RANGE = "out_of_range"
 ZERO_FIX = "zero_fix"
 FUTURE_TIME = "future_time"
 TOO_OLD = "too_old"
+POOR_ACCURACY = "poor_accuracy"
+OUTSIDE_AREA = "outside_area"
+GPS_JUMP = "gps_jump"
+DUPLICATE = "duplicate"  # set by the writer: the database already holds this fix
+STORE_ERROR = "store_error"  # set by the ingest: the database refused this one message
+
+# Highest believable speed by unit kind (km/h), for the GPS-jump step; a
+# device not on the roster gets the "unknown" limit.
+MAX_SPEED_KMH = {"car": 250.0, "motorbike": 250.0, "foot": 45.0, "unknown": 300.0}
 
 # (device_id, payload, received_at) -> decoded records. Formats without an
 # absolute date in the payload (NMEA GGA, LIP short reports) date by received_at.
@@ -68,24 +78,107 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Validation thresholds, in seconds."""
+    """Validation thresholds. ``area`` is (min_lon, min_lat, max_lon, max_lat)
+    in WGS84 degrees, or None for anywhere; ``jump_min_m`` is the distance
+    below which an implied speed is not judged (GPS noise between close fixes)."""
 
     future_tolerance_s: float = 120.0
     max_age_s: float = 7 * 86400.0
+    max_acc_m: float = 500.0
+    area: tuple[float, float, float, float] | None = None
+    jump_min_m: float = 150.0
+    max_speed_kmh: dict[str, float] = field(default_factory=lambda: dict(MAX_SPEED_KMH))
 
 
 def check_fix(fix: Fix, received_at: datetime, limits: Limits) -> Rejection | None:
-    """The first validation step a fix fails, or None. Order matters: range
-    before (0,0) before time, so each bad fix gets its most basic reason."""
+    """The first stateless validation step a fix fails, or None. Order matters:
+    range before (0,0) before time, so each bad fix gets its most basic reason."""
     if not (-90.0 <= fix.lat <= 90.0 and -180.0 <= fix.lon <= 180.0):
         return Rejection(OUT_OF_RANGE, f"lat={fix.lat} lon={fix.lon}")
     if fix.lat == 0.0 and fix.lon == 0.0:
         return Rejection(ZERO_FIX)
+    bad = _implausible_value(fix)
+    if bad:
+        return Rejection(OUT_OF_RANGE, bad)
     if fix.fix_at > received_at + timedelta(seconds=limits.future_tolerance_s):
         return Rejection(FUTURE_TIME, f"fix_at={fix.fix_at.isoformat()}")
     if fix.fix_at < received_at - timedelta(seconds=limits.max_age_s):
         return Rejection(TOO_OLD, f"fix_at={fix.fix_at.isoformat()}")
+    if fix.acc_m is not None and fix.acc_m > limits.max_acc_m:
+        return Rejection(POOR_ACCURACY, f"acc_m={fix.acc_m}")
+    if limits.area is not None:
+        min_lon, min_lat, max_lon, max_lat = limits.area
+        if not (min_lon <= fix.lon <= max_lon and min_lat <= fix.lat <= max_lat):
+            return Rejection(OUTSIDE_AREA, f"lat={fix.lat} lon={fix.lon}")
     return None
+
+
+# Plausible bounds of the optional values; outside them a report is broken, and
+# some (speed 1e300) would not even fit the database's columns.
+VALUE_RANGES = {
+    "speed_kmh": (0.0, 1000.0),
+    "heading_deg": (0.0, 360.0),
+    "acc_m": (0.0, 1e6),
+    "alt_m": (-1000.0, 20000.0),
+}
+
+
+def _implausible_value(fix: Fix) -> str | None:
+    for name, (low, high) in VALUE_RANGES.items():
+        value = getattr(fix, name)
+        if value is not None and not low <= value <= high:
+            return f"{name}={value}"
+    return None
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True, slots=True)
+class LastFix:
+    fix_at: datetime
+    lon: float
+    lat: float
+
+
+class JumpFilter:
+    """The GPS-jump step: the speed implied between a device's last accepted
+    fix and a new one must be believable for the unit's kind.
+
+    A fix older than the last accepted one (a late arrival) is not judged:
+    with only one neighbour known it could wrongly condemn either. State is
+    per process; the ingest seeds it from ``device_latest`` for devices it has
+    not seen, so a restarted or added worker judges from the stored track.
+    """
+
+    def __init__(self) -> None:
+        self.last: dict[str, LastFix] = {}
+
+    def seed(self, device_id: str, last: LastFix) -> None:
+        current = self.last.get(device_id)
+        if current is None or last.fix_at > current.fix_at:
+            self.last[device_id] = last
+
+    def check(self, fix: Fix, max_kmh: float, min_m: float) -> Rejection | None:
+        prev = self.last.get(fix.device_id)
+        if prev is None or fix.fix_at <= prev.fix_at:
+            return None
+        moved_m = distance_m(prev.lon, prev.lat, fix.lon, fix.lat)
+        dt_s = (fix.fix_at - prev.fix_at).total_seconds()
+        speed_kmh = moved_m / dt_s * 3.6
+        if moved_m > min_m and speed_kmh > max_kmh:
+            return Rejection(GPS_JUMP, f"{moved_m:.0f} m in {dt_s:.1f} s = {speed_kmh:.0f} km/h")
+        return None
+
+    def accept(self, fix: Fix) -> None:
+        self.seed(fix.device_id, LastFix(fix.fix_at, fix.lon, fix.lat))
 
 
 def _undated(decode: Callable[[str, bytes], Sequence[Decoded]]) -> Decoder:
@@ -108,13 +201,28 @@ class Pipeline:
     """Turns :class:`Message` into :class:`Outcome`; never raises on bad input."""
 
     def __init__(
-        self, topics: Topics, limits: Limits, decoders: dict[str, Decoder] | None = None
+        self,
+        topics: Topics,
+        limits: Limits,
+        decoders: dict[str, Decoder] | None = None,
     ) -> None:
         self.topics = topics
         self.limits = limits
         self.decoders = decoders if decoders is not None else default_decoders()
+        self.jumps = JumpFilter()
 
-    def process(self, message: Message) -> Outcome:
+    def _check(self, fix: Fix, received_at: datetime, kind: str | None) -> Rejection | None:
+        rejection = check_fix(fix, received_at, self.limits)
+        if rejection is None:
+            kind = kind or "unknown"
+            max_kmh = self.limits.max_speed_kmh.get(kind, self.limits.max_speed_kmh["unknown"])
+            rejection = self.jumps.check(fix, max_kmh, self.limits.jump_min_m)
+        return rejection
+
+    def process(self, message: Message, kinds: Mapping[str, str | None] | None = None) -> Outcome:
+        """One message through every step. ``kinds`` maps device id -> unit kind
+        (car, motorbike, foot) for the GPS-jump limits; unknown devices get the
+        loosest limit."""
         outcome = Outcome(message)
         route = self.topics.route(message.topic)
         if route is None:
@@ -133,12 +241,12 @@ class Pipeline:
         except Exception as exc:  # a decoder bug must not stop the ingest: keep the message
             outcome.rejection = Rejection(UNDECODABLE, f"decoder error: {exc!r}"[:500])
             return outcome
-        return self._sort(outcome, decoded)
+        return self._sort(outcome, decoded, (kinds or {}).get(route.device_id))
 
-    def _sort(self, outcome: Outcome, decoded: Sequence[Decoded]) -> Outcome:
+    def _sort(self, outcome: Outcome, decoded: Sequence[Decoded], kind: str | None) -> Outcome:
         for item in decoded:
             if isinstance(item, Fix):
-                rejection = check_fix(item, outcome.message.received_at, self.limits)
+                rejection = self._check(item, outcome.message.received_at, kind)
                 if rejection is not None:
                     # One bad fix spoils the message: it is kept whole in quarantine.
                     outcome.fixes, outcome.statuses, outcome.events = [], [], []
@@ -151,4 +259,6 @@ class Pipeline:
                 outcome.events.append(item)
         if not (outcome.fixes or outcome.statuses or outcome.events):
             outcome.rejection = Rejection(UNDECODABLE, "decoded to nothing")
+        for fix in outcome.fixes:
+            self.jumps.accept(fix)
         return outcome

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from feeds.pipeline import Outcome
+from feeds.pipeline import DUPLICATE, LastFix, Message, Outcome, Pipeline, Rejection
 from geo import queries
 
 
@@ -27,6 +27,14 @@ class BatchResult:
     quarantined: int
     events: int
 
+    def __add__(self, other: BatchResult) -> BatchResult:
+        return BatchResult(
+            self.positions + other.positions,
+            self.duplicates + other.duplicates,
+            self.quarantined + other.quarantined,
+            self.events + other.events,
+        )
+
 
 class Writer:
     """Writes batches on one connection; remembers partitions and devices it has seen."""
@@ -34,24 +42,39 @@ class Writer:
     def __init__(self) -> None:
         self._days: set[date] = set()
         self._devices: dict[str, str | None] = {}
+        self.kinds: dict[str, str | None] = {}
+        """Device id -> kind (car, motorbike, foot) of its unit, None if not on the roster."""
+
+    def forget(self) -> None:
+        """Drop what was learnt from the database (after a rollback undid some of it)."""
+        self._days.clear()
+        self._devices.clear()
+        self.kinds.clear()
 
     def _refresh_devices(self, conn: psycopg.Connection) -> None:
-        self._devices = {str(d): u for d, u in conn.execute(queries.sql("device_units"))}
+        rows = conn.execute(queries.sql("device_units")).fetchall()
+        self._devices = {str(d): u for d, u, _ in rows}
+        self.kinds = {str(d): k for d, _, k in rows}
 
-    def _ensure_devices(self, conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> None:
-        new = {
-            (o.device_id, o.format)
-            for o in outcomes
-            if o.device_id and o.device_id not in self._devices
-        }
-        if not new:
-            return
-        self._refresh_devices(conn)
-        unknown = [(d, f) for d, f in new if d not in self._devices]
-        if unknown:
-            with conn.cursor() as cur:
-                cur.executemany(queries.sql("insert_unknown_device"), unknown)
+    def prepare(
+        self, conn: psycopg.Connection, pipeline: Pipeline, batch: Sequence[Message]
+    ) -> None:
+        """Before a batch is processed: register devices never seen (a device
+        not on the roster is kept as unknown, never dropped) and seed the
+        GPS-jump step with the stored last fix of devices it has not seen."""
+        routes = [r for r in map(pipeline.topics.route, (m.topic for m in batch)) if r]
+        new = {(r.device_id, r.format) for r in routes if r.device_id not in self._devices}
+        if new:
             self._refresh_devices(conn)
+            unknown = [(d, f) for d, f in new if d not in self._devices]
+            if unknown:
+                with conn.cursor() as cur:
+                    cur.executemany(queries.sql("insert_unknown_device"), unknown)
+                self._refresh_devices(conn)
+        unseen = list({r.device_id for r in routes} - pipeline.jumps.last.keys())
+        if unseen:
+            for device_id, fix_at, lon, lat in conn.execute(queries.sql("last_fixes"), (unseen,)):
+                pipeline.jumps.seed(device_id, LastFix(fix_at, lon, lat))
 
     def _ensure_partitions(self, conn: psycopg.Connection, days: set[date]) -> None:
         missing = days - self._days
@@ -60,18 +83,33 @@ class Writer:
             self._days |= missing
 
     def write(self, conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> BatchResult:
-        """Store ``outcomes`` in one transaction (the caller commits)."""
-        self._ensure_devices(conn, outcomes)
+        """Store ``outcomes`` in one transaction (the caller commits). A message
+        all of whose fixes the database already holds (a redelivery, a device
+        repeating itself) is quarantined as ``duplicate``, so it is accounted for."""
         fixes = [(o, f) for o in outcomes if o.rejection is None for f in o.fixes]
         self._ensure_partitions(conn, {f.fix_at.date() for _, f in fixes})
-        stored = self._write_positions(conn, fixes)
+        inserted = self._write_positions(conn, fixes)
+        duplicates = self._mark_duplicates(outcomes, inserted)
         events = self._write_events(conn, outcomes)
         quarantined = self._write_quarantine(conn, outcomes)
-        return BatchResult(stored, len(fixes) - stored, quarantined, events)
+        return BatchResult(len(inserted), duplicates, quarantined, events)
 
-    def _write_positions(self, conn: psycopg.Connection, fixes: list) -> int:
+    @staticmethod
+    def _mark_duplicates(outcomes: Sequence[Outcome], inserted: set[tuple[str, object]]) -> int:
+        count = 0
+        unclaimed = set(inserted)  # each stored row is credited to one message only
+        for o in outcomes:
+            keys = {(f.device_id, f.fix_at) for f in o.fixes}
+            stored = bool(keys & unclaimed)
+            unclaimed -= keys
+            if o.rejection is None and o.fixes and not stored:
+                o.rejection = Rejection(DUPLICATE, f"fix_at={o.fixes[0].fix_at.isoformat()}")
+                count += 1
+        return count
+
+    def _write_positions(self, conn: psycopg.Connection, fixes: list) -> set[tuple[str, object]]:
         if not fixes:
-            return 0
+            return set()
         conn.execute(queries.sql("create_position_stage"))
         with conn.cursor().copy(queries.sql("copy_position_stage")) as copy:
             for outcome, f in fixes:
@@ -90,8 +128,10 @@ class Writer:
                         outcome.format,
                     )
                 )
-        row = conn.execute(queries.sql("store_positions")).fetchone()
-        return int(row[0]) if row else 0
+        # A fix already stored, or twice in this batch, is inserted once: the
+        # first copy wins and the others find their key taken.
+        rows = conn.execute(queries.sql("store_positions")).fetchall()
+        return {(d, at) for d, at in rows}
 
     def _write_events(self, conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> int:
         rows: list[tuple[str, str | None, str, datetime | None, datetime, str]] = []
@@ -148,3 +188,12 @@ class Writer:
                         )
                     )
         return len(bad)
+
+
+def ingest_batch(
+    conn: psycopg.Connection, pipeline: Pipeline, writer: Writer, batch: Sequence[Message]
+) -> tuple[list[Outcome], BatchResult]:
+    """Prepare, process and store one batch in the caller's transaction."""
+    writer.prepare(conn, pipeline, batch)
+    outcomes = [pipeline.process(m, writer.kinds) for m in batch]
+    return outcomes, writer.write(conn, outcomes)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
-from feeds.writer import Writer
+from feeds.writer import Writer, ingest_batch
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -17,10 +17,9 @@ def msg(
     return Message(topic or f"dm/gps/{device}", body, NOW)
 
 
-def write(conn, messages):
-    pipeline = Pipeline(Topics(), Limits())
+def write(conn, messages, limits=None):
     with conn.transaction():
-        return Writer().write(conn, [pipeline.process(m) for m in messages])
+        return ingest_batch(conn, Pipeline(Topics(), limits or Limits()), Writer(), messages)[1]
 
 
 def test_positions_history_and_latest_per_unit(conn):
@@ -35,12 +34,16 @@ def test_positions_history_and_latest_per_unit(conn):
     assert latest == [("U001", 60.171, NOW)]
 
 
-def test_redelivered_fix_is_stored_once(conn):
+def test_redelivered_fix_is_stored_once_and_the_copies_accounted_for(conn):
     m = msg("trk-c01", NOW)
-    write(conn, [m, m])
+    first = write(conn, [m, m])
     again = write(conn, [m])
-    assert again.positions == 0 and again.duplicates == 1
+    assert (first.positions, first.duplicates) == (1, 1)
+    assert (again.positions, again.duplicates, again.quarantined) == (0, 1, 1)
     assert conn.execute("SELECT count(*) FROM positions").fetchone() == (1,)
+    assert conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1").fetchall() == [
+        ("duplicate", 2)
+    ]
 
 
 def test_late_fix_goes_to_history_but_never_moves_the_marker_back(conn):
@@ -92,8 +95,44 @@ def test_fixes_across_midnight_land_in_their_day_partitions(conn):
         for s in (0, 2)
     ]
     with conn.transaction():
-        Writer().write(conn, outcomes)
+        Writer().write(conn, outcomes)  # partitions are the writer's own job
     parts = conn.execute(
         "SELECT tableoid::regclass::text, count(*) FROM positions GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert parts == [("positions_20260501", 1), ("positions_20260502", 1)]
+
+
+def owntracks(at: datetime, lat: float) -> Message:
+    body = {"_type": "location", "lat": lat, "lon": 24.94, "tst": int(at.timestamp())}
+    return Message("owntracks/f01/phone", json.dumps(body).encode(), NOW)
+
+
+def test_gps_jump_is_judged_against_the_stored_track_by_unit_kind(conn):
+    before = NOW - timedelta(seconds=10)
+    write(conn, [msg("trk-c01", before), owntracks(before, 60.17)])
+    # A new Writer and Pipeline: the last fixes come from the database.
+    result = write(
+        conn,
+        [
+            msg("trk-c01", NOW, lat=60.17 + 0.009),  # car: 1 km in 10 s = 360 km/h
+            msg("trk-c01", NOW + timedelta(seconds=1), lat=60.1702),  # car: 22 m in 11 s
+            owntracks(NOW, 60.17 + 0.0018),  # foot: 200 m in 10 s = 72 km/h
+        ],
+    )
+    assert (result.positions, result.quarantined) == (1, 2)
+    rows = conn.execute("SELECT device_id, reason FROM quarantine ORDER BY id").fetchall()
+    assert rows == [("trk-c01", "gps_jump"), ("owntracks/f01/phone", "gps_jump")]
+
+
+def test_poor_accuracy_and_outside_area_are_refused(conn):
+    sloppy = Message(
+        "dm/gps/trk-c01",
+        json.dumps({"lat": 60.17, "lon": 24.94, "ts": NOW.isoformat(), "acc_m": 900}).encode(),
+        NOW,
+    )
+    away = msg("trk-c02", NOW, lat=61.5)
+    write(conn, [sloppy, away], Limits(max_acc_m=100, area=(24.9, 60.1, 25.0, 60.2)))
+    assert sorted(r for (r,) in conn.execute("SELECT reason FROM quarantine")) == [
+        "outside_area",
+        "poor_accuracy",
+    ]

@@ -60,3 +60,25 @@ def test_messages_published_while_ingest_is_down_arrive_after_restart(
         )
     with running_ingest(db_url, host, port, topics, client_id="persistent-1"):
         wait_equal(lambda: counts(db_url), (20, 0))
+
+
+def test_metrics_endpoint_counts_what_was_stored_and_refused(db_url, mqtt_hostport, topics):
+    import urllib.request
+
+    from dispatchmap.services import free_port
+
+    host, port = mqtt_hostport
+    now = datetime.now(UTC).replace(microsecond=0)
+    with running_ingest(db_url, host, port, topics) as worker, publisher(host, port) as pub:
+        metrics_port = free_port()
+        worker.metrics.serve(metrics_port)
+        publish_all(
+            pub, [(topics.gps("trk-c01"), native(60.17, now)), (topics.gps("trk-c01"), b"garbage")]
+        )
+        wait_equal(lambda: worker.stats.received, 2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            text = response.read().decode()
+    assert "dm_ingest_messages_received_total 2.0" in text
+    assert "dm_ingest_positions_stored_total 1.0" in text
+    assert 'dm_ingest_messages_quarantined_total{reason="undecodable"} 1.0' in text
+    assert "dm_ingest_commit_lag_seconds_count 2.0" in text

@@ -12,6 +12,16 @@ def test_urls_come_from_the_conventional_names(monkeypatch):
     assert mqtt_host_port(s.mqtt_url) == ("broker", 1884)
 
 
+def test_mqtt_credentials_are_read_from_the_url():
+    from dispatchmap.settings import mqtt_credentials
+
+    assert mqtt_credentials("mqtt://dispatchmap-ingest:p%40ss@broker:1883") == (
+        "dispatchmap-ingest",
+        "p@ss",
+    )
+    assert mqtt_credentials("mqtt://broker") is None
+
+
 def test_bad_values_are_refused(monkeypatch):
     monkeypatch.setenv("MQTT_URL", "http://broker")
     with pytest.raises(ValidationError):

@@ -1,1 +1,1 @@
-SELECT id, unit_id FROM devices
+SELECT d.id, d.unit_id, u.kind FROM devices d LEFT JOIN units u ON u.id = d.unit_id

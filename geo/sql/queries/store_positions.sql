@@ -33,4 +33,4 @@ WITH inserted AS (
         acc_m = excluded.acc_m, source = excluded.source
     WHERE excluded.fix_at > u.fix_at
 )
-SELECT count(*) FROM inserted
+SELECT device_id, fix_at FROM inserted
