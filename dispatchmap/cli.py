@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 log = logging.getLogger("dispatchmap")
@@ -158,6 +158,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mqtt_credentials,
         mqtt_host_port,
     )
+    from feeds.faults import FaultInjector
     from feeds.simulator import build_fleet, messages
     from feeds.topics import Topics
     from geo import queries
@@ -190,17 +191,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _stop_on_signals(stop.set)
     period_s = 1.0 / args.rate
     dt_s = period_s * args.speedup
-    log.info("simulating %d units at %.2f Hz, speedup %.1f", len(fleet), args.rate, args.speedup)
-    tick, started = 0, time.monotonic()
+    labels = open(args.fault_labels, "a") if args.fault_labels else None  # noqa: SIM115
+    faults = FaultInjector(args.fault_rate, args.seed, labels) if args.fault_rate else None
+    log.info(
+        "simulating %d units at %.2f Hz, speedup %.1f, fault rate %.3f",
+        len(fleet),
+        args.rate,
+        args.speedup,
+        args.fault_rate,
+    )
+    tick, started, started_at = 0, time.monotonic(), datetime.now(UTC)
     while not stop.is_set() and (args.duration is None or tick * period_s < args.duration):
-        now = datetime.now(UTC)
+        # Stamped with the scheduled time, not the time the loop got round to it:
+        # fixes of one device stay exactly one period apart even under load.
+        at = started_at + timedelta(seconds=tick * period_s)
         for unit in fleet:
-            for topic, payload in messages(unit, topics, now, unit.mover.step(dt_s), tick):
+            for topic, payload in messages(unit, topics, at, unit.mover.step(dt_s), tick, faults):
                 client.publish(topic, payload, qos=1)
         tick += 1
         stop.wait(max(0.0, started + tick * period_s - time.monotonic()))
     client.loop_stop()
     client.disconnect()
+    if labels is not None:
+        labels.close()
+    if faults is not None:
+        log.info("faults injected: %s", faults.injected)
     return 0
 
 
@@ -253,6 +268,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 str(args.speedup),
                 "--rate",
                 str(args.rate),
+                "--fault-rate",
+                str(args.fault_rate),
             ],
             "serve": ["serve", "--port", str(args.port or 0)],
         }
@@ -332,6 +349,16 @@ def parser() -> argparse.ArgumentParser:
         help="each device's own format (NMEA/native trackers, OwnTracks phones, "
         "LIP radios), or native JSON for all",
     )
+    sim.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of messages spoiled (jumps, zero fixes, future times, "
+        "duplicates, bad checksums, garbage, unknown devices)",
+    )
+    sim.add_argument(
+        "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"
+    )
     sim.set_defaults(func=cmd_simulate)
     srv = sub.add_parser("serve", help="serve the dashboard (/wall)")
     srv.add_argument(
@@ -344,6 +371,12 @@ def parser() -> argparse.ArgumentParser:
     _sim_args(demo)
     demo.add_argument("--port", type=int, help="dashboard port (default 8050)")
     demo.add_argument("--reload-city", action="store_true", help="load the sample city again")
+    demo.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.01,
+        help="share of simulated messages spoiled, so the quarantine is seen working",
+    )
     demo.set_defaults(func=cmd_demo)
     return top
 

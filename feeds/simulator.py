@@ -25,6 +25,7 @@ from shapely.geometry import Point
 from shapely.prepared import prep
 
 from feeds.decoders.lip import encode_short
+from feeds.faults import FaultInjector
 from feeds.topics import Topics
 from geo.routing import RoadGraph
 from geo.sample import bearing_deg
@@ -184,12 +185,21 @@ def build_fleet(
 
 
 def messages(
-    unit: SimUnit, topics: Topics, at: datetime, fix: tuple[float, float, float, float], tick: int
+    unit: SimUnit,
+    topics: Topics,
+    at: datetime,
+    fix: tuple[float, float, float, float],
+    tick: int,
+    faults: FaultInjector | None = None,
 ) -> list[tuple[str, bytes]]:
-    """What one unit publishes at one tick: its primary device's fix, and every
-    ``LIP_EVERY_TICKS`` ticks (staggered by unit) a LIP report from its radio."""
+    """What one unit publishes at one tick: its primary device's fix (spoiled
+    now and then by ``faults``), and every ``LIP_EVERY_TICKS`` ticks (staggered
+    by unit) a LIP report from its radio."""
     unit.seq += 1
-    out = [encode(unit, topics, at, fix)]
+    if faults is None:
+        out = [encode(unit, topics, at, fix)]
+    else:
+        out = faults.apply(lambda a, f: encode(unit, topics, a, f), at, fix)
     if unit.radio_device and (tick + unit.seq_offset) % LIP_EVERY_TICKS == 0:
         lon, lat, speed_kmh, heading_deg = fix
         hex_pdu = encode_short(lat, lon, speed_kmh=speed_kmh, heading_deg=heading_deg, acc_m=20.0)
