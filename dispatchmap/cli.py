@@ -219,6 +219,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_presence(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import PresenceSettings, ServerSettings
+    from geo import queries
+
+    cfg = PresenceSettings()
+    read = queries.device_presence if args.devices else queries.unit_presence
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        rows = read(conn, datetime.now(UTC), cfg.stale_s, cfg.offline_s)
+    key = "device_id" if args.devices else "call_sign"
+    for r in rows:
+        age = "-" if r["fix_age_s"] is None else f"{r['fix_age_s']:.0f} s"
+        print(f"{r[key]:<24} {r['presence']:<8} {age:>10}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dispatchmap.settings import DashboardSettings, PresenceSettings, ServerSettings
@@ -360,6 +377,9 @@ def parser() -> argparse.ArgumentParser:
         "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"
     )
     sim.set_defaults(func=cmd_simulate)
+    pres = sub.add_parser("presence", help="online / stale / offline of every unit or device")
+    pres.add_argument("--devices", action="store_true", help="by device, including unknown ones")
+    pres.set_defaults(func=cmd_presence)
     srv = sub.add_parser("serve", help="serve the dashboard (/wall)")
     srv.add_argument(
         "--port", type=int, help="HTTP port (default DM_DASH_PORT or 8050); 0 = default"

@@ -77,3 +77,18 @@ def roster(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Units with their devices: ``gps_device``/``gps_format``, ``radio_device``,
     ``phone_device`` (None where absent), and the home beat's polygon as WKT."""
     return _rows(conn, "roster")
+
+
+def device_presence(
+    conn: psycopg.Connection, now: datetime, stale_s: float, offline_s: float
+) -> list[dict[str, Any]]:
+    """Every device with ``fix_age_s`` and ``presence`` (online / stale /
+    offline / no_fix); devices not on the roster have ``unit_id`` None."""
+    return _rows(conn, "device_presence", {"now": now, "stale_s": stale_s, "offline_s": offline_s})
+
+
+def unit_presence(
+    conn: psycopg.Connection, now: datetime, stale_s: float, offline_s: float
+) -> list[dict[str, Any]]:
+    """Every roster unit with its newest fix's age and ``presence``."""
+    return _rows(conn, "unit_presence", {"now": now, "stale_s": stale_s, "offline_s": offline_s})

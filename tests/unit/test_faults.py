@@ -17,8 +17,9 @@ def fleet(gps_format: str):
     rows = roster()
     rows[0]["gps_format"] = gps_format
     edges = car_edges()
-    return build_fleet(rows, edges, [(a, b, ln) for a, b, _, _, ln in edges], NODES, 3,
-                       formats="devices")
+    return build_fleet(
+        rows, edges, [(a, b, ln) for a, b, _, _, ln in edges], NODES, 3, formats="devices"
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -49,8 +50,9 @@ def test_each_fault_gets_the_reason_its_label_expects(kind, gps_format):
 def test_rate_is_honoured_and_deterministic():
     def run(seed):
         inj = FaultInjector(0.1, seed)
-        return [len(inj.apply(lambda a, f: ("dm/gps/x", b"{}"), AT, (0, 0, 0, 0)))
-                for _ in range(5000)], inj.injected
+        return [
+            len(inj.apply(lambda a, f: ("dm/gps/x", b"{}"), AT, (0, 0, 0, 0))) for _ in range(5000)
+        ], inj.injected
 
     first, counts = run(1)
     assert run(1)[0] == first

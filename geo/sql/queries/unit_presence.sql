@@ -1,0 +1,10 @@
+-- Every roster unit with the age of its newest fix from any of its devices.
+SELECT u.id AS unit_id, u.call_sign, u.kind, l.device_id, l.fix_at,
+       extract(epoch FROM %(now)s::timestamptz - l.fix_at)::float8 AS fix_age_s,
+       CASE WHEN l.fix_at IS NULL THEN 'no_fix'
+            WHEN %(now)s::timestamptz - l.fix_at <= make_interval(secs => %(stale_s)s) THEN 'online'
+            WHEN %(now)s::timestamptz - l.fix_at <= make_interval(secs => %(offline_s)s) THEN 'stale'
+            ELSE 'offline' END AS presence
+FROM units u
+LEFT JOIN unit_latest l ON l.unit_id = u.id
+ORDER BY u.id
