@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,14 +122,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         queue_max=ingest.queue_max,
         credentials=mqtt_credentials(servers.mqtt_url or ""),
     )
-    _stop_on_signals(worker.stop)
+    _interrupt_on_sigterm()
     if ingest.metrics_port:
         worker.metrics.serve(ingest.metrics_port)
         log.info("metrics on http://127.0.0.1:%d/metrics", ingest.metrics_port)
     log.info("area checked: %s", limits.area)
     worker.start()
     log.info("ingest running; subscriptions %s", topics.subscriptions(ingest.share_group))
-    worker.run()
+    _run_until_interrupted(worker.run, worker.stop)
     log.info("ingest stopped: %s", worker.stats)
     return 0
 
@@ -158,8 +158,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mqtt_credentials,
         mqtt_host_port,
     )
+    from feeds.crews import Crews
     from feeds.faults import FaultInjector
-    from feeds.simulator import build_fleet, messages
+    from feeds.simulator import Inbox, build_fleet, drive
     from feeds.topics import Topics
     from geo import queries
 
@@ -185,12 +186,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if (credentials := mqtt_credentials(mqtt_url)) is not None:
         client.username_pw_set(*credentials)
     host, port = mqtt_host_port(mqtt_url)
+    crews = Crews(fleet, topics, args.seed)
+    orders = Inbox()
+    client.on_message = lambda c, u, msg: orders.put(msg.topic.rsplit("/", 1)[1], msg.payload)
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.orders("+"), qos=1)
     client.connect(host, port)
     client.loop_start()
     stop = threading.Event()
-    _stop_on_signals(stop.set)
-    period_s = 1.0 / args.rate
-    dt_s = period_s * args.speedup
+    _interrupt_on_sigterm()
     labels = open(args.fault_labels, "a") if args.fault_labels else None  # noqa: SIM115
     faults = FaultInjector(args.fault_rate, args.seed, labels) if args.fault_rate else None
     log.info(
@@ -200,16 +203,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         args.speedup,
         args.fault_rate,
     )
-    tick, started, started_at = 0, time.monotonic(), datetime.now(UTC)
-    while not stop.is_set() and (args.duration is None or tick * period_s < args.duration):
-        # Stamped with the scheduled time, not the time the loop got round to it:
-        # fixes of one device stay exactly one period apart even under load.
-        at = started_at + timedelta(seconds=tick * period_s)
-        for unit in fleet:
-            for topic, payload in messages(unit, topics, at, unit.mover.step(dt_s), tick, faults):
-                client.publish(topic, payload, qos=1)
-        tick += 1
-        stop.wait(max(0.0, started + tick * period_s - time.monotonic()))
+    _run_until_interrupted(
+        lambda: drive(
+            fleet,
+            topics,
+            lambda t, p: client.publish(t, p, qos=1),
+            stop,
+            rate_hz=args.rate,
+            speedup=args.speedup,
+            duration_s=args.duration,
+            faults=faults,
+            crews=crews,
+            inbox=orders,
+        ),
+        stop.set,
+    )
     client.loop_stop()
     client.disconnect()
     if labels is not None:
@@ -217,6 +225,110 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if faults is not None:
         log.info("faults injected: %s", faults.injected)
     return 0
+
+
+def cmd_dispatcher(args: argparse.Namespace) -> int:
+    from dispatchmap.settings import (
+        DispatchSettings,
+        ServerSettings,
+        TopicSettings,
+        mqtt_credentials,
+        mqtt_host_port,
+    )
+    from feeds.dispatcher import DispatchWorker
+    from feeds.topics import Topics
+    from geo.alarms import Thresholds
+
+    servers, cfg, topic_cfg = ServerSettings(), DispatchSettings(), TopicSettings()
+    mqtt_url = _require(servers.mqtt_url, "MQTT_URL")
+    host, port = mqtt_host_port(mqtt_url)
+    worker = DispatchWorker(
+        mqtt_host=host,
+        mqtt_port=port,
+        database_url=_require(servers.database_url, "DATABASE_URL"),
+        topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
+        client_id=cfg.client_id,
+        thresholds=Thresholds(
+            cfg.ack_s,
+            cfg.enroute_s,
+            cfg.onscene_p12_s,
+            cfg.onscene_p34_s,
+            cfg.feedback_s,
+            cfg.queue_p12_s,
+            cfg.queue_p34_s,
+        ),
+        arrival_radius_m=cfg.arrival_radius_m,
+        tick_s=cfg.tick_s,
+        credentials=mqtt_credentials(mqtt_url),
+    )
+    _interrupt_on_sigterm()
+    worker.start()
+    log.info("dispatcher running")
+    _run_until_interrupted(worker.run, worker.stop)
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import DispatchSettings, ServerSettings
+    from geo import incidents as inc
+
+    cfg = DispatchSettings()
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        now = datetime.now(UTC)
+        row, shown = inc.suggestions_for(
+            conn, inc.load_router(conn), args.incident, inc.rules_for(conn, cfg.max_fix_age_s), now
+        )
+        if args.dispatch:
+            picks = [
+                inc.Pick(s.unit_id, s.eta_s, s.road_distance_m, rank)
+                for rank, s in enumerate(shown.ranked[: args.dispatch], start=1)
+            ]
+            inc.record_suggestions(conn, args.incident, shown, args.actor, now)
+            orders, refused = inc.dispatch_units(conn, args.incident, picks, args.actor, now)
+            conn.commit()
+            print(f"dispatched {len(orders)} unit(s); refused {len(refused)}")
+    print(f"incident {row['id']} {row['type']} P{row['priority']} in {row['beat']}")
+    for s in shown.ranked:
+        print(
+            f"  {s.call_sign:<6} eta {s.eta_s:6.0f} s  road {s.road_distance_m:6.0f} m  "
+            f"line {s.straight_distance_m:6.0f} m  fix {s.fix_age_s:4.0f} s  "
+            f"{'; '.join(s.reasons)}"
+        )
+    if shown.shortfall:
+        print(f"  shortfall: {shown.shortfall}")
+    return 0
+
+
+def cmd_response_clock(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings
+    from geo import incidents as inc
+    from geo.response import csv_text, summary
+
+    until = args.until or datetime.now(UTC)
+    since = args.since or until - timedelta(hours=24)
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        clocks = inc.response_clock(conn, since, until)
+        acks = inc.order_ack_times(conn, since, until)
+    if args.csv:
+        args.csv.write_text(csv_text(clocks))
+    for key, value in summary(clocks, acks).items():
+        shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else value
+        print(f"{key:<32} {shown}")
+    return 0
+
+
+def _aware_time(text: str) -> datetime:
+    from feeds.decoders import DecodeError
+    from feeds.decoders.native import parse_time
+
+    try:
+        return parse_time(text)
+    except DecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc.detail}") from None
 
 
 def cmd_presence(args: argparse.Namespace) -> int:
@@ -277,6 +389,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         me = [sys.executable, "-m", "dispatchmap.cli"]
         commands = {
             "ingest": ["ingest"],
+            "dispatcher": ["dispatcher"],
             "simulate": [
                 "simulate",
                 "--seed",
@@ -298,16 +411,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
     """Wait until Ctrl-C / SIGTERM or a child dies; then stop every child."""
-    stop = threading.Event()
-    _stop_on_signals(stop.set)
+    _interrupt_on_sigterm()
     code = 0
-    while not stop.is_set():
-        dead = [name for name, c in children.items() if c.poll() is not None]
-        if dead:
-            log.error("%s exited with %s; stopping the demo", dead[0], children[dead[0]].returncode)
-            code = 1
-            break
-        stop.wait(0.5)
+    try:
+        while True:
+            dead = [name for name, c in children.items() if c.poll() is not None]
+            if dead:
+                log.error(
+                    "%s exited with %s; stopping the demo", dead[0], children[dead[0]].returncode
+                )
+                code = 1
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -321,12 +438,28 @@ def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
     return code
 
 
-def _stop_on_signals(stop) -> None:
-    def handler(signum, frame):
-        stop()
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM stops the process as Ctrl-C does: with KeyboardInterrupt in the
+    main thread. (Setting a threading.Event from a signal handler while the
+    main thread waits on it deadlocked the demo.)"""
 
-    signal.signal(signal.SIGINT, handler)
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, handler)
+
+
+def _run_until_interrupted(run: Callable[[], object], stop: Callable[[], object]) -> None:
+    """``run()`` until it returns or Ctrl-C / SIGTERM; then ``stop()``, whose
+    own second interrupt is ignored so shutdown finishes."""
+    try:
+        run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -377,6 +510,20 @@ def parser() -> argparse.ArgumentParser:
         "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"
     )
     sim.set_defaults(func=cmd_simulate)
+    dsp = sub.add_parser(
+        "dispatcher", help="110 incidents in, orders out, acknowledgements, arrivals, alarms"
+    )
+    dsp.set_defaults(func=cmd_dispatcher)
+    sug = sub.add_parser("suggest", help="units that reach an incident soonest; --dispatch N sends")
+    sug.add_argument("incident", type=int, help="incident id")
+    sug.add_argument("--dispatch", type=int, default=0, help="dispatch the first N suggestions")
+    sug.add_argument("--actor", default="cli", help="who dispatches (for the event log)")
+    sug.set_defaults(func=cmd_suggest)
+    clock = sub.add_parser("response-clock", help="the response clock of a period, and CSV")
+    clock.add_argument("--since", type=_aware_time, help="ISO 8601 with offset (default: 24 h ago)")
+    clock.add_argument("--until", type=_aware_time, help="ISO 8601 with offset (default: now)")
+    clock.add_argument("--csv", type=Path, help="write one row per incident to this file")
+    clock.set_defaults(func=cmd_response_clock)
     pres = sub.add_parser("presence", help="online / stale / offline of every unit or device")
     pres.add_argument("--devices", action="store_true", help="by device, including unknown ones")
     pres.set_defaults(func=cmd_presence)

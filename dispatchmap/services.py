@@ -47,6 +47,18 @@ def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | N
     raise ServiceError(f"nothing listening on 127.0.0.1:{port} after {timeout_s:.0f} s")
 
 
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _run_as() -> pwd.struct_passwd | None:
     """The account to run PostgreSQL as: ``postgres`` when we are root, else ourselves."""
     return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
@@ -110,6 +122,12 @@ class EmbeddedPostgres(_Service):
         self.data.mkdir(parents=True, exist_ok=True)
         if self.user:
             shutil.chown(self.data, self.user.pw_uid, self.user.pw_gid)
+        pid_file = self.data / "postmaster.pid"
+        if pid_file.exists() and _alive(int(pid_file.read_text().split()[0] or 0)):
+            raise ServiceError(
+                f"a PostgreSQL is already running on {self.data} (another demo?); stop it, "
+                "or give this one its own DM_STATE_DIR"
+            )
         if not (self.data / "PG_VERSION").exists():
             self._check(
                 [

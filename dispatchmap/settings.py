@@ -138,3 +138,21 @@ class SimulatorSettings(BaseSettings):
     rate_hz: float = Field(default=1.0, gt=0)
     speedup: float = Field(default=1.0, gt=0)
     units: int | None = Field(default=None, ge=1)
+
+
+class DispatchSettings(BaseSettings):
+    """The dispatch worker's timers (seconds) and suggestion rules."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_DISPATCH_", extra="ignore")
+
+    client_id: str = "dispatchmap-dispatcher"
+    ack_s: float = Field(default=30.0, gt=0)
+    enroute_s: float = Field(default=120.0, gt=0)
+    onscene_p12_s: float = Field(default=300.0, gt=0)
+    onscene_p34_s: float = Field(default=600.0, gt=0)
+    feedback_s: float = Field(default=1800.0, gt=0)
+    queue_p12_s: float = Field(default=60.0, gt=0)
+    queue_p34_s: float = Field(default=300.0, gt=0)
+    arrival_radius_m: float = Field(default=50.0, gt=0)
+    max_fix_age_s: float = Field(default=300.0, gt=0)
+    tick_s: float = Field(default=1.0, gt=0)

@@ -104,7 +104,15 @@ class IngestWorker:
         log.info("connected to broker %s:%s", self.mqtt_host, self.mqtt_port)
 
     def _on_message(self, client, userdata, msg):
-        self.queue.put(Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid))
+        message = Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid)
+        # A full queue blocks the network thread (backpressure), but never past
+        # stop(): the message is unacknowledged, so the broker redelivers it.
+        while not self._stop.is_set():
+            try:
+                self.queue.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def start(self) -> None:
         """Connect (retrying in the background) and start the network thread."""

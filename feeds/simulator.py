@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import math
+import queue
 import random
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from shapely import wkt
 from shapely.geometry import Point
@@ -26,6 +29,9 @@ from shapely.prepared import prep
 
 from feeds.decoders.lip import encode_short
 from feeds.faults import FaultInjector
+
+if TYPE_CHECKING:
+    from feeds.crews import Crews
 from feeds.topics import Topics
 from geo.routing import RoadGraph
 from geo.sample import bearing_deg
@@ -60,6 +66,36 @@ class Mover:
     path: list[int] = field(default_factory=list)
     leg: int = 0
     along_m: float = 0.0
+    target: int | None = None  # set while sent somewhere: park there instead of roaming
+
+    def go_to(self, node: int) -> bool:
+        """Drive the road route to ``node`` and park there; False if unreachable."""
+        here = self.path[min(self.leg + 1, len(self.path) - 1)]
+        route = self.graph.path(here, node) if here != node else [node]
+        if route is None:
+            return False
+        start = [self.path[self.leg]] if self.leg < len(self.path) - 1 else []
+        self.path, self.leg, self.target = start + route, 0, node
+        if not start:
+            self.along_m = 0.0
+        return True
+
+    def release(self) -> None:
+        """Back to patrol from wherever the unit is."""
+        self.target = None
+        self.path, self.leg, self.along_m = [self.path[self.leg]], 0, 0.0
+        self._new_route()
+
+    @property
+    def parked(self) -> bool:
+        return self.target is not None and self.leg >= len(self.path) - 1
+
+    def nearest_node(self, lon: float, lat: float) -> int:
+        """The graph node nearest (lon, lat), by great-circle distance."""
+        return min(
+            (int(n) for n in self.graph.node_ids),
+            key=lambda n: distance_m(self.nodes[n], (lon, lat)),
+        )
 
     def start(self, node: int) -> None:
         self.path, self.leg, self.along_m = [node], 0, 0.0
@@ -90,9 +126,10 @@ class Mover:
             budget_m -= length - self.along_m
             self.leg, self.along_m = self.leg + 1, 0.0
         end = self.path[-1]
-        self._new_route()
+        if self.target is None:
+            self._new_route()
         lon, lat = self.nodes[end]
-        return lon, lat, speed_kmh, 0.0
+        return lon, lat, 0.0 if self.target is not None else speed_kmh, 0.0
 
     def _here(
         self, a: int, b: int, length: float, speed_kmh: float
@@ -112,6 +149,8 @@ class SimUnit:
     mover: Mover
     radio_device: str | None = None
     seq: int = 0
+    crew_state: str = "patrol"  # patrol / driving / onscene, for feeds.crews
+    crew_order: dict[str, Any] = field(default_factory=dict)
 
     @property
     def seq_offset(self) -> int:
@@ -254,3 +293,56 @@ def nmea_rmc(at: datetime, lat: float, lon: float, speed_kmh: float, heading_deg
     for ch in body.encode():
         checksum ^= ch
     return f"${body}*{checksum:02X}\r\n".encode()
+
+
+class Inbox:
+    """Orders received on the network thread, handed to the simulation loop."""
+
+    def __init__(self) -> None:
+        self._items: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+
+    def put(self, unit_id: str, payload: bytes | bytearray) -> None:
+        self._items.put((unit_id, bytes(payload)))
+
+    def drain(self) -> list[tuple[str, bytes]]:
+        out = []
+        while True:
+            try:
+                out.append(self._items.get_nowait())
+            except queue.Empty:
+                return out
+
+
+def drive(
+    fleet: list[SimUnit],
+    topics: Topics,
+    publish: Callable[[str, bytes], object],
+    stop: threading.Event,
+    *,
+    rate_hz: float,
+    speedup: float,
+    duration_s: float | None,
+    faults: FaultInjector | None = None,
+    crews: Crews | None = None,
+    inbox: Inbox | None = None,
+) -> int:
+    """Run the fleet until ``stop`` is set or ``duration_s`` real seconds pass;
+    returns the number of ticks. Fixes are stamped with each tick's scheduled
+    time, not the time the loop got round to it, so one device's fixes stay
+    exactly one period apart even under load."""
+    period_s = 1.0 / rate_hz
+    dt_s = period_s * speedup
+    tick, started, started_at = 0, time.monotonic(), datetime.now(UTC)
+    while not stop.is_set() and (duration_s is None or tick * period_s < duration_s):
+        at = started_at + timedelta(seconds=tick * period_s)
+        clock_s = tick * dt_s
+        if crews is not None:
+            for unit_id, payload in inbox.drain() if inbox else []:
+                crews.order(unit_id, payload, clock_s)
+            crews.tick(clock_s, at, publish)
+        for unit in fleet:
+            for topic, payload in messages(unit, topics, at, unit.mover.step(dt_s), tick, faults):
+                publish(topic, payload)
+        tick += 1
+        stop.wait(max(0.0, started + tick * period_s - time.monotonic()))
+    return tick

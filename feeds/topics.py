@@ -62,6 +62,22 @@ class Topics:
     def status(self, terminal_id: str) -> str:
         return f"{self.prefix}/status/{terminal_id}"
 
+    def incidents(self) -> str:
+        """Where the 110 call-taking system publishes new incidents."""
+        return f"{self.prefix}/incidents"
+
+    def orders(self, unit_id: str) -> str:
+        """Where a unit's terminal receives its dispatch orders."""
+        return f"{self.prefix}/orders/{unit_id}"
+
+    def acks(self, unit_id: str) -> str:
+        """Where a unit's terminal answers its orders."""
+        return f"{self.prefix}/acks/{unit_id}"
+
+    def dispatch_subscriptions(self) -> list[str]:
+        """What the dispatcher worker reads: incidents, acks and terminal status keys."""
+        return [self.incidents(), f"{self.prefix}/acks/+", f"{self.prefix}/status/+"]
+
     def owntracks(self, device_id: str) -> str:
         """``device_id`` as the ingest names phones: ``owntracks/<user>/<device>``."""
         user_device = (

@@ -141,6 +141,7 @@ def empty_db_url(pg_admin_url: str) -> Iterator[str]:
 def conn(db_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(db_url) as connection:
         connection.execute("SET TIME ZONE 'UTC'")
+        connection.commit()  # so each `with conn.transaction()` in a test really commits
         yield connection
 
 

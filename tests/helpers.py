@@ -57,3 +57,52 @@ def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
     infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
     for info in infos:
         info.wait_for_publish(10)
+
+
+@contextmanager
+def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limits):
+    """A dispatch worker on its own thread, with quick timers for tests."""
+    from feeds.dispatcher import DispatchWorker
+    from geo.alarms import Thresholds
+
+    worker = DispatchWorker(
+        mqtt_host=host,
+        mqtt_port=port,
+        database_url=db_url,
+        topics=topics,
+        client_id=f"dispatch-{uuid.uuid4().hex[:8]}",
+        thresholds=Thresholds(**limits),
+        tick_s=0.2,
+    )
+    worker.start()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    if not worker.connected.wait(10):
+        raise AssertionError("dispatcher did not connect to the broker")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(10)
+
+
+class Inbox:
+    """Collects what arrives on some topics, for tests to wait on."""
+
+    def __init__(self, host: str, port: int, topic: str) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"inbox-{uuid.uuid4().hex[:8]}"
+        )
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, bytes(m.payload)))
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: subscribed.set()
+        self.client.connect(host, port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+        if not subscribed.wait(10):
+            raise AssertionError(f"could not subscribe to {topic}")
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

@@ -15,6 +15,9 @@ COMMANDS = [
     ["serve"],
     ["demo"],
     ["presence"],
+    ["dispatcher"],
+    ["response-clock"],
+    ["suggest"],
 ]
 
 

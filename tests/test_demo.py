@@ -99,7 +99,7 @@ def test_demo_on_given_servers_moves_units_and_stops_cleanly(
         wait_until(lambda: units_with_fixes(empty_db_url) == 40, 60, 0.5, message="40 units")
     finally:
         pids = stop_demo(proc, log)
-    assert len(pids) == 3
+    assert len(pids) == 4  # ingest, dispatcher, simulate, serve
     assert not any(alive(p) for p in pids)
     assert not (tmp_path / "state").exists()  # given servers: nothing private was made
 

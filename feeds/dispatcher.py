@@ -1,0 +1,236 @@
+"""The dispatch worker: 110 incidents in, orders out, acknowledgements and
+status keys applied, arrivals detected from positions, alarms kept.
+
+Each MQTT message is handled in its own transaction and acknowledged to the
+broker only after it commits (QoS 1, persistent session). Orders go out
+through an outbox: the desk commits an order, this worker publishes it and
+stamps ``published_at``; a crash between the two re-publishes, and terminals
+recognise an order they already have by its id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+from feeds.decoders import DecodeError
+from feeds.decoders import status as status_decoder
+from feeds.decoders.native import parse_time
+from feeds.pipeline import Message
+from feeds.topics import Topics
+from geo import alarms, queries
+from geo import incidents as inc
+from geo.intake import IntakeError, parse_incident
+from geo.status import KEY_ACTION
+
+log = logging.getLogger("dispatchmap.dispatcher")
+
+
+class Refused(ValueError):
+    """A message the dispatcher cannot use; kept in quarantine with ``reason``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class DispatchWorker:
+    def __init__(
+        self,
+        *,
+        mqtt_host: str,
+        mqtt_port: int,
+        database_url: str,
+        topics: Topics,
+        client_id: str = "dispatchmap-dispatcher",
+        thresholds: alarms.Thresholds,
+        arrival_radius_m: float = 50.0,
+        tick_s: float = 1.0,
+        credentials: tuple[str, str | None] | None = None,
+    ) -> None:
+        self.database_url = database_url
+        self.topics = topics
+        self.thresholds = thresholds
+        self.arrival_radius_m = arrival_radius_m
+        self.tick_s = tick_s
+        self.queue: queue.Queue[Message] = queue.Queue(maxsize=10000)
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._conn: psycopg.Connection | None = None
+        self.handled = 0
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
+        self.client.manual_ack_set(True)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.mqtt_host, self.mqtt_port = mqtt_host, mqtt_port
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if not reason_code.is_failure:
+            client.subscribe([(t, 1) for t in self.topics.dispatch_subscriptions()])
+            self.connected.set()
+
+    def _on_message(self, client, userdata, msg):
+        self.queue.put(Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid))
+
+    def start(self) -> None:
+        self.client.connect_async(self.mqtt_host, self.mqtt_port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.client.loop_stop()
+        self.client.disconnect()
+        if self._conn is not None:
+            self._conn.close()
+
+    def run(self) -> None:
+        """Handle messages as they come and run the timers every ``tick_s``."""
+        next_tick = 0.0
+        while not self._stop.is_set():
+            try:
+                message = self.queue.get(timeout=max(0.0, min(0.2, next_tick - time.monotonic())))
+            except queue.Empty:
+                message = None
+            if message is not None:
+                self._with_db(self._handle, message)
+                if message.mid:
+                    self.client.ack(message.mid, 1)
+                self.handled += 1
+            if time.monotonic() >= next_tick:
+                self._with_db(self._tick)
+                next_tick = time.monotonic() + self.tick_s
+
+    def _with_db(self, work: Callable[..., Any], *args: Any) -> None:
+        """Run ``work`` in one transaction, retrying while the database is away."""
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.database_url, connect_timeout=5)
+                with self._conn.transaction():
+                    work(self._conn, *args)
+                return
+            except psycopg.OperationalError as exc:
+                log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
+                if self._conn is not None:
+                    self._conn.close()
+                self._stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+
+    def _tick(self, conn: psycopg.Connection) -> None:
+        now = datetime.now(UTC)
+        self._publish_orders(conn, now)
+        for arrived in inc.detect_arrivals(conn, self.arrival_radius_m, now):
+            log.info("arrival detected: %s", arrived)
+        alarms.evaluate(conn, now, self.thresholds)
+
+    def _publish_orders(self, conn: psycopg.Connection, now: datetime) -> None:
+        for row in conn.execute(queries.sql("unpublished_orders")).fetchall():
+            order = inc.Order(*row)
+            incident = inc.incident(conn, order.incident_id)
+            assert incident is not None
+            body = json.dumps(inc.order_message(order, incident)).encode()
+            info = self.client.publish(self.topics.orders(order.unit_id), body, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return  # broker away: the outbox keeps it for the next tick
+            conn.execute(queries.sql("mark_published"), (now, order.id))
+            inc.record_event(
+                conn,
+                at=now,
+                kind="order_published",
+                actor="system",
+                incident_id=order.incident_id,
+                unit_id=order.unit_id,
+                order_id=order.id,
+            )
+
+    def _handle(self, conn: psycopg.Connection, message: Message) -> None:
+        try:
+            self._route(conn, message)
+        except Refused as exc:
+            conn.execute(
+                queries.sql("insert_quarantine"),
+                (
+                    message.received_at,
+                    message.topic,
+                    None,
+                    message.payload,
+                    exc.reason,
+                    str(exc)[:500],
+                ),
+            )
+
+    def _route(self, conn: psycopg.Connection, message: Message) -> None:
+        topic = message.topic
+        if topic == self.topics.incidents():
+            self._incident(conn, message)
+        elif topic.startswith(f"{self.topics.prefix}/acks/"):
+            self._ack(conn, topic.rsplit("/", 1)[1], message)
+        elif topic.startswith(f"{self.topics.prefix}/status/"):
+            self._status(conn, topic.rsplit("/", 1)[1], message)
+
+    def _incident(self, conn: psycopg.Connection, message: Message) -> None:
+        try:
+            obj = json.loads(message.payload)
+            types = {t: p for t, (p, _) in inc.incident_types(conn).items()}
+            new = parse_incident(obj, types, message.received_at)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            detail = str(exc) if isinstance(exc, IntakeError) else f"payload: {exc}"
+            raise Refused("bad_incident", detail) from None
+        inc.create_incident(conn, new, "110", "110", message.received_at)
+
+    def _ack(self, conn: psycopg.Connection, unit_id: str, message: Message) -> None:
+        try:
+            obj = json.loads(message.payload)
+            action = KEY_ACTION[obj["state"]]
+            at = parse_time(obj["ts"]) if "ts" in obj else message.received_at
+            order_id = obj.get("order_id")
+        except (ValueError, KeyError, TypeError, DecodeError, UnicodeDecodeError) as exc:
+            raise Refused("bad_ack", f"{type(exc).__name__}: {exc}") from None
+        try:
+            inc.apply_action(
+                conn,
+                unit_id,
+                action,
+                f"unit:{unit_id}",
+                at,
+                order_id=None if order_id is None else str(order_id),
+                source="ack",
+            )
+        except LookupError as exc:
+            raise Refused("bad_ack", str(exc)) from None
+
+    def _status(self, conn: psycopg.Connection, terminal: str, message: Message) -> None:
+        try:
+            (report,) = status_decoder.decode(terminal, message.payload)
+        except (DecodeError, ValueError):
+            return  # the ingest keeps it in quarantine already
+        unit_id = inc.unit_of_device(conn, terminal)
+        if report.emergency is not None:
+            alarms.emergency(conn, unit_id, terminal, report.emergency, report.reported_at)
+        if report.state in KEY_ACTION and unit_id is not None:
+            inc.apply_action(
+                conn,
+                unit_id,
+                KEY_ACTION[report.state],
+                f"unit:{unit_id}",
+                report.reported_at,
+                source="status_key",
+            )

@@ -1,0 +1,127 @@
+"""Alarms: timers on orders and incidents, and terminals' emergency buttons.
+
+``evaluate`` compares the alarms the thresholds call for now with the open
+ones, raises the new and clears the gone, each with an event. Emergency
+alarms are raised and cleared by the terminal's own button, not by timers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from geo import queries
+from geo.incidents import record_event
+
+EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Seconds: order sent -> acknowledged, sent -> en route, incident created ->
+    on scene (P1/P2 and P3/P4), on scene -> feedback, created -> first dispatch."""
+
+    ack_s: float = 30.0
+    enroute_s: float = 120.0
+    onscene_p12_s: float = 300.0
+    onscene_p34_s: float = 600.0
+    feedback_s: float = 1800.0
+    queue_p12_s: float = 60.0
+    queue_p34_s: float = 300.0
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return row["kind"], row["incident_id"], row["unit_id"], row["order_id"]
+
+
+def open_alarms(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Open alarms, most severe (1) and oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(queries.sql("open_alarms")).fetchall()
+
+
+def raise_alarm(
+    conn: psycopg.Connection,
+    kind: str,
+    severity: int,
+    at: datetime,
+    detail: str,
+    *,
+    incident_id: int | None = None,
+    unit_id: str | None = None,
+    order_id: str | None = None,
+) -> bool:
+    """Open an alarm (once: an identical open one is left as it is)."""
+    row = conn.execute(
+        queries.sql("raise_alarm"), (kind, severity, incident_id, unit_id, order_id, at, detail)
+    ).fetchone()
+    if row is not None:
+        record_event(
+            conn,
+            at=at,
+            kind="alarm_raised",
+            actor="system",
+            incident_id=incident_id,
+            unit_id=unit_id,
+            order_id=order_id,
+            data={"alarm": kind, "severity": severity, "detail": detail},
+        )
+    return row is not None
+
+
+def clear_alarm(conn: psycopg.Connection, alarm: dict[str, Any], at: datetime, actor: str) -> None:
+    if conn.execute(queries.sql("clear_alarm"), (at, alarm["id"])).fetchone():
+        record_event(
+            conn,
+            at=at,
+            kind="alarm_cleared",
+            actor=actor,
+            incident_id=alarm["incident_id"],
+            unit_id=alarm["unit_id"],
+            order_id=alarm["order_id"],
+            data={"alarm": alarm["kind"]},
+        )
+
+
+def evaluate(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> tuple[int, int]:
+    """Raise the timer alarms due at ``now`` and clear those no longer due;
+    returns (raised, cleared)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        due = cur.execute(queries.sql("alarms_due"), {"now": now, **asdict(limits)}).fetchall()
+    due_keys = {_key(r) for r in due}
+    current = [a for a in open_alarms(conn) if a["kind"] != EMERGENCY]
+    current_keys = {_key(a) for a in current}
+    raised = sum(
+        raise_alarm(
+            conn,
+            r["kind"],
+            r["severity"],
+            now,
+            r["detail"],
+            incident_id=r["incident_id"],
+            unit_id=r["unit_id"],
+            order_id=r["order_id"],
+        )
+        for r in due
+        if _key(r) not in current_keys
+    )
+    gone = [a for a in current if _key(a) not in due_keys]
+    for alarm in gone:
+        clear_alarm(conn, alarm, now, "system")
+    return raised, len(gone)
+
+
+def emergency(
+    conn: psycopg.Connection, unit_id: str | None, device_id: str, pressed: bool, at: datetime
+) -> None:
+    """A terminal's emergency button: raise the highest alarm at once, or clear it."""
+    if pressed:
+        raise_alarm(conn, EMERGENCY, 1, at, f"emergency button on {device_id}", unit_id=unit_id)
+        return
+    for alarm in open_alarms(conn):
+        if alarm["kind"] == EMERGENCY and alarm["unit_id"] == unit_id:
+            clear_alarm(conn, alarm, at, f"device:{device_id}")

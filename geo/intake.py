@@ -1,0 +1,104 @@
+"""Validating a new incident, from the 110 feed (``dm/incidents``) or the desk
+form. Pure: the caller passes the known incident types and the clock."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from feeds.decoders import DecodeError
+from feeds.decoders.native import parse_time
+
+MAX_NOTES = 2000
+
+
+class IntakeError(ValueError):
+    """A refused incident; ``field`` names the input to show the message next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    """A valid incident to create. ``lon``/``lat`` WGS84 degrees; times aware UTC."""
+
+    type: str
+    priority: int
+    lon: float
+    lat: float
+    reported_at: datetime
+    notes: str
+    external_id: str | None
+
+
+def _coordinate(obj: Mapping[str, Any], key: str, limit: float) -> float:
+    value = obj.get(key)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise IntakeError(key, "is not a number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IntakeError(key, "is required and must be a number")
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise IntakeError(key, f"must be between -{limit:g} and {limit:g}")
+    return float(value)
+
+
+def _priority(obj: Mapping[str, Any], default: int) -> int:
+    value = obj.get("priority", default)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise IntakeError("priority", "must be 1, 2, 3 or 4") from None
+    if isinstance(value, bool) or (number != value and str(number) != str(value).strip()):
+        raise IntakeError("priority", "must be 1, 2, 3 or 4")
+    if not 1 <= number <= 4:
+        raise IntakeError("priority", "must be 1, 2, 3 or 4")
+    return number
+
+
+def _reported_at(obj: Mapping[str, Any], now: datetime) -> datetime:
+    if obj.get("reported_at") in (None, ""):
+        return now
+    try:
+        at = parse_time(obj["reported_at"])
+    except DecodeError as exc:
+        raise IntakeError("reported_at", exc.detail or "is not a time") from None
+    if at > now + timedelta(minutes=5):
+        raise IntakeError("reported_at", "is in the future")
+    return at
+
+
+def parse_incident(obj: Any, default_priority: Mapping[str, int], now: datetime) -> NewIncident:
+    """A :class:`NewIncident` from ``obj`` (a JSON object or form values), or
+    :class:`IntakeError` naming the first bad field. ``default_priority`` maps
+    each known type to its default priority."""
+    if not isinstance(obj, Mapping):
+        raise IntakeError("incident", "must be a JSON object")
+    kind = obj.get("type")
+    if kind not in default_priority:
+        raise IntakeError("type", f"must be one of {', '.join(sorted(default_priority))}")
+    notes = obj.get("notes") or ""
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+        raise IntakeError("notes", f"must be text of at most {MAX_NOTES} characters")
+    external = obj.get("external_id")
+    if external is not None and (not isinstance(external, str | int) or str(external) == ""):
+        raise IntakeError("external_id", "must be a non-empty string")
+    return NewIncident(
+        type=str(kind),
+        priority=_priority(obj, default_priority[str(kind)]),
+        lon=_coordinate(obj, "lon", 180.0),
+        lat=_coordinate(obj, "lat", 90.0),
+        reported_at=_reported_at(obj, now),
+        notes=notes,
+        external_id=None if external is None else str(external),
+    )

@@ -1,0 +1,1 @@
+SELECT unit_id FROM devices WHERE id = %s

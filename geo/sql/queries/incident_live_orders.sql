@@ -1,0 +1,2 @@
+SELECT count(*) FROM orders
+WHERE incident_id = %s AND state IN ('sent', 'acknowledged', 'enroute', 'onscene')

@@ -1,0 +1,1 @@
+SELECT id, status FROM units WHERE id = %s FOR UPDATE

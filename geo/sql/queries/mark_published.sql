@@ -1,0 +1,1 @@
+UPDATE orders SET published_at = %s WHERE id = %s

@@ -1,0 +1,1 @@
+UPDATE units SET status = %s WHERE id = %s
