@@ -331,6 +331,38 @@ def _aware_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc.detail}") from None
 
 
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings
+    from geo import access
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        try:
+            access.add_user(conn, args.name, args.role, password)
+        except access.AccessError as exc:
+            sys.exit(f"dispatchmap users add: {exc}")
+        access.audit(conn, "cli", "add_user", True, detail={"name": args.name, "role": args.role})
+    print(f"user {args.name} ({args.role}) created")
+    return 0
+
+
+def cmd_wall_token(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings
+    from geo import access
+
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        token = access.add_wall_token(conn, args.label, "cli")
+    print(f"wall token for {args.label!r} (shown once): {token}")
+    print(f"open the wall at /wall?token={token}")
+    return 0
+
+
 def cmd_presence(args: argparse.Namespace) -> int:
     import psycopg
 
@@ -524,6 +556,19 @@ def parser() -> argparse.ArgumentParser:
     clock.add_argument("--until", type=_aware_time, help="ISO 8601 with offset (default: now)")
     clock.add_argument("--csv", type=Path, help="write one row per incident to this file")
     clock.set_defaults(func=cmd_response_clock)
+    users = sub.add_parser("users", help="dashboard users").add_subparsers(
+        dest="users_command", required=True
+    )
+    uadd = users.add_parser("add", help="create a user (asks for the password)")
+    uadd.add_argument("name")
+    uadd.add_argument(
+        "--role", required=True, choices=["wall", "dispatcher", "commander", "reviewer", "admin"]
+    )
+    uadd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    uadd.set_defaults(func=cmd_users_add)
+    wall = sub.add_parser("wall-token", help="a read-only token for a wall screen")
+    wall.add_argument("label", help="which screen, e.g. 'command room left'")
+    wall.set_defaults(func=cmd_wall_token)
     pres = sub.add_parser("presence", help="online / stale / offline of every unit or device")
     pres.add_argument("--devices", action="store_true", help="by device, including unknown ones")
     pres.set_defaults(func=cmd_presence)

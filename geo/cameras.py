@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -30,3 +31,50 @@ def fov_cone(
     start = bearing_deg - fov_deg / 2
     arc = [offset(lon, lat, start + fov_deg * i / steps, range_m) for i in range(steps + 1)]
     return [(lon, lat), *arc, (lon, lat)]
+
+
+def covers(
+    cam_lon: float,
+    cam_lat: float,
+    bearing_deg: float,
+    fov_deg: float,
+    range_m: float,
+    lon: float,
+    lat: float,
+    distance_m: float,
+) -> bool:
+    """Whether (lon, lat), ``distance_m`` metres from the camera, lies inside
+    its field of view: within range and within half the angle of its bearing."""
+    if distance_m > range_m:
+        return False
+    if distance_m < 1.0:
+        return True
+    to_point = _bearing(cam_lon, cam_lat, lon, lat)
+    off = abs((to_point - bearing_deg + 180.0) % 360.0 - 180.0)
+    return off <= fov_deg / 2
+
+
+def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dlon = math.radians(lon2 - lon1)
+    x = math.sin(dlon) * math.cos(phi2)
+    y = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
+    return math.degrees(math.atan2(x, y)) % 360.0
+
+
+def rank_for(cameras: list[dict[str, Any]], lon: float, lat: float) -> list[dict[str, Any]]:
+    """Cameras whose view covers (lon, lat) first (nearest first), then the
+    nearest others. Each row needs ``lon``, ``lat``, ``bearing_deg``,
+    ``fov_deg``, ``range_m`` and ``distance_m`` (to the point); ``covers`` is added."""
+    for c in cameras:
+        c["covers"] = covers(
+            c["lon"],
+            c["lat"],
+            c["bearing_deg"],
+            c["fov_deg"],
+            c["range_m"],
+            lon,
+            lat,
+            c["distance_m"],
+        )
+    return sorted(cameras, key=lambda c: (not c["covers"], c["distance_m"]))

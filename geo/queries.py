@@ -92,3 +92,20 @@ def unit_presence(
 ) -> list[dict[str, Any]]:
     """Every roster unit with its newest fix's age and ``presence``."""
     return _rows(conn, "unit_presence", {"now": now, "stale_s": stale_s, "offline_s": offline_s})
+
+
+def cameras_near(
+    conn: psycopg.Connection, lon: float, lat: float, limit_m: float
+) -> list[dict[str, Any]]:
+    """Cameras within ``limit_m`` metres of (lon, lat), nearest first, with ``distance_m``."""
+    return _rows(conn, "cameras_near", {"lon": lon, "lat": lat, "limit_m": limit_m})
+
+
+def open_incidents(conn: psycopg.Connection, now: datetime) -> list[dict[str, Any]]:
+    """Incidents not closed, most urgent first, with ``age_s`` and the units sent."""
+    return _rows(conn, "open_incidents", {"now": now})
+
+
+def incident_orders(conn: psycopg.Connection, incident_id: int) -> list[dict[str, Any]]:
+    """The orders of one incident with their live state, oldest first."""
+    return _rows(conn, "incident_orders", (incident_id,))

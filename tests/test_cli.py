@@ -18,6 +18,8 @@ COMMANDS = [
     ["dispatcher"],
     ["response-clock"],
     ["suggest"],
+    ["users", "add"],
+    ["wall-token"],
 ]
 
 

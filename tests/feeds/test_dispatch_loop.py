@@ -168,7 +168,7 @@ def test_unacknowledged_order_raises_an_alarm_and_the_ack_clears_it(db_url, mqtt
             conn, NewIncident("disturbance", 3, *SCENE, now, "", None), "desk", "desk", now
         )
         assert incident_id is not None
-        (_order,), _ = inc.dispatch_units(conn, incident_id, [inc.Pick("U005")], "desk", now)
+        (order,), _ = inc.dispatch_units(conn, incident_id, [inc.Pick("U005")], "desk", now)
     with running_dispatcher(db_url, host, port, topics, ack_s=0.5), publisher(host, port) as pub:
         wait_until(
             lambda: one(
