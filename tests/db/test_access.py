@@ -30,8 +30,11 @@ def test_login_session_expiry_and_audit(conn):
         access.logout(conn, token, NOW)
     assert access.session_user(conn, token, NOW + timedelta(minutes=1)) is None
     audit = conn.execute("SELECT actor, action, ok FROM audit_log ORDER BY id").fetchall()
-    assert audit == [("alice", "login", False), ("mallory", "login", False),
-                     ("alice", "login", True)]
+    assert audit == [
+        ("alice", "login", False),
+        ("mallory", "login", False),
+        ("alice", "login", True),
+    ]
 
 
 def test_bad_users_are_refused(conn):
