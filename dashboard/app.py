@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from dash import Dash, Input, Output, dcc, html
 from psycopg_pool import ConnectionPool
 
-from dashboard import ids, views
+from dashboard import auth, ids, views
+from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
@@ -75,6 +76,8 @@ def create_app(
     def route(pathname: str | None) -> Any:
         if pathname in (None, "/", "/wall"):
             return wall_page(deps)
+        if pathname == "/desk":
+            return desk_callbacks.page(deps)
         return not_found(pathname)
 
     @app.server.get("/healthz")
@@ -83,5 +86,14 @@ def create_app(
             conn.execute("SELECT 1")
         return "ok", 200
 
+    auth.install(
+        app.server,
+        pool,
+        demo=dash_cfg.demo,
+        session_hours=dash_cfg.session_hours,
+        secure_cookies=dash_cfg.secure_cookies,
+        demo_login=dash_cfg.demo_login,
+    )
     wall_callbacks.register(app, deps)
+    desk_callbacks.register(app, deps)
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from psycopg_pool import ConnectionPool
 
-from dispatchmap.settings import DashboardSettings, PresenceSettings
+from dispatchmap.settings import DashboardSettings, DispatchSettings, PresenceSettings
+from geo.routing import Router
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,16 @@ class Deps:
     dash: DashboardSettings
     presence: PresenceSettings
     tz: ZoneInfo
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    _router: list[Router] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def router(self) -> Router:
+        """The car router, built from the database the first time it is asked for."""
+        from geo.incidents import load_router
+
+        with self._lock:
+            if not self._router:
+                with self.pool.connection() as conn:
+                    self._router.append(load_router(conn))
+            return self._router[0]

@@ -131,3 +131,80 @@ def stations_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def clock_text(now: datetime, tz: ZoneInfo) -> str:
     """The station's local time for the header, e.g. ``2026-11-28 19:04:05 EET``."""
     return now.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _waiting(age_s: float) -> str:
+    minutes, seconds = divmod(int(age_s), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def queue_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Incident queue rows; an unassigned P1 is flagged so the table marks it."""
+    return [
+        {
+            "id": r["id"],
+            "priority": r["priority"],
+            "type_label": r["name_en"],
+            "status": r["status"],
+            "waiting": _waiting(r["age_s"]),
+            "units": r["units"] or "",
+            "unassigned_p1": int(r["priority"] == 1 and r["status"] == "open"),
+        }
+        for r in rows
+    ]
+
+
+def incidents_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return _collection(
+        [
+            _feature(
+                r["lon"],
+                r["lat"],
+                {
+                    "id": r["id"],
+                    "priority": r["priority"],
+                    "type": r["name_en"],
+                    "status": r["status"],
+                    "unassigned": r["status"] == "open",
+                },
+            )
+            for r in rows
+        ]
+    )
+
+
+def unit_rows(rows: list[dict[str, Any]], stale_s: float, offline_s: float) -> list[dict[str, Any]]:
+    """The desk's unit list: one row per roster unit."""
+    return [
+        {
+            "id": r["id"],
+            "call_sign": r["call_sign"],
+            "kind": r["kind"],
+            "status": r["status"],
+            "beat": r["home_beat"],
+            "presence": presence(r["fix_age_s"], stale_s, offline_s),
+            "talkgroup": r["talkgroup"],
+            "phone": r["phone"],
+        }
+        for r in rows
+    ]
+
+
+def filter_units(
+    rows: list[dict[str, Any]], search: str | None, kind: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """Units matching a free-text search (call sign, talkgroup, phone, beat) and filters."""
+    needle = (search or "").strip().lower()
+    return [
+        r
+        for r in rows
+        if (not kind or r["kind"] == kind)
+        and (not status or r["status"] == status)
+        and (
+            not needle
+            or any(
+                needle in str(r[k] or "").lower()
+                for k in ("call_sign", "talkgroup", "phone", "beat")
+            )
+        )
+    ]

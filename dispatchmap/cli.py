@@ -410,11 +410,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             empty = queries.city_extent(conn) is None
         if empty or args.reload_city:
             print(load_city(found.database_url, None, None, 1), flush=True)
+        demo_login = _demo_user(found.database_url)
+        print(f"demo login for /desk: {demo_login}", flush=True)
         env = {
             **os.environ,
             "DATABASE_URL": found.database_url,
             "MQTT_URL": found.mqtt_url,
             "DM_DASH_DEMO": "true",
+            "DM_DASH_DEMO_LOGIN": demo_login,
         }
         # A second demo on the same machine must not fight over the metrics port.
         env.setdefault("DM_INGEST_METRICS_PORT", str(free_port()))
@@ -439,6 +442,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for name, child in children.items():
             log.info("started %s pid %d", name, child.pid)
         return _supervise(children)
+
+
+def _demo_user(database_url: str) -> str:
+    """A commander ``demo`` with a fresh random password each demo start."""
+    import secrets
+
+    import psycopg
+
+    from geo import access
+
+    password = secrets.token_urlsafe(9)
+    with psycopg.connect(database_url) as conn:
+        access.set_password(conn, "demo", "commander", password)
+        access.audit(conn, "demo", "demo_user", True)
+    return f"demo / {password}"
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:

@@ -127,6 +127,9 @@ class DashboardSettings(BaseSettings):
     tile_attribution: str = "© OpenStreetMap contributors"
     timezone: str = "Europe/Helsinki"
     demo: bool = False
+    demo_login: str | None = None  # shown on the login page under `make demo` only
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+    secure_cookies: bool = False  # set behind TLS
 
 
 class SimulatorSettings(BaseSettings):

@@ -172,3 +172,12 @@ def wall_token_valid(conn: psycopg.Connection, token: str | None) -> bool:
         (token_hash(token),),
     ).fetchone()
     return row is not None
+
+
+def set_password(conn: psycopg.Connection, name: str, role: str, password: str) -> None:
+    """Create the user or give it a new password and role (used by the demo)."""
+    conn.execute(
+        "INSERT INTO users (name, role, password_hash) VALUES (%s, %s, %s) ON CONFLICT (name) "
+        "DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
+        (name, role, _HASHER.hash(password)),
+    )

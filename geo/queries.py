@@ -109,3 +109,8 @@ def open_incidents(conn: psycopg.Connection, now: datetime) -> list[dict[str, An
 def incident_orders(conn: psycopg.Connection, incident_id: int) -> list[dict[str, Any]]:
     """The orders of one incident with their live state, oldest first."""
     return _rows(conn, "incident_orders", (incident_id,))
+
+
+def incident_type_list(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Incident types with English and Chinese names and default priority."""
+    return _rows(conn, "incident_type_list")

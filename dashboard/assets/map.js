@@ -69,3 +69,17 @@
     },
   };
 })();
+/* Incidents: a square by priority; an unassigned P1 pulses so it catches the eye. */
+(function () {
+  "use strict";
+  const COLOR = { 1: "#ff3b30", 2: "#ff9500", 3: "#ffcc00", 4: "#8e8e93" };
+  window.dm.map.incidentMarker = function (feature, latlng) {
+    const p = feature.properties;
+    const cls = "incident-icon" + (p.unassigned && p.priority === 1 ? " incident-alarm" : "");
+    const html = '<div class="incident-glyph" style="background:' + (COLOR[p.priority] || "#888") +
+      '">P' + p.priority + "</div>";
+    return L.marker(latlng, { icon: L.divIcon({ className: cls, html: html, iconSize: [30, 22],
+      iconAnchor: [15, 11] }), title: "#" + p.id + " " + p.type, zIndexOffset: 1000 })
+      .bindTooltip("#" + p.id + " " + p.type + " · " + p.status);
+  };
+})();

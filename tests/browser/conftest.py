@@ -82,3 +82,23 @@ def page(browser: Browser, dashboard_url: str) -> Iterator[Page]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def sign_in(db_url: str, dashboard_url: str):
+    """``sign_in(page, role)``: create a user with that role and sign in through /login."""
+    import psycopg
+
+    from geo import access
+
+    def go(tab: Page, role: str, next_path: str = "/desk") -> str:
+        name = f"{role}1"
+        with psycopg.connect(db_url) as conn:
+            access.add_user(conn, name, role, "a long test password")
+        tab.goto(f"{dashboard_url}/login?next={next_path}")
+        tab.fill("input[name=name]", name)
+        tab.fill("input[name=password]", "a long test password")
+        tab.click("button[type=submit]")
+        return name
+
+    return go

@@ -1,0 +1,244 @@
+"""Desk callbacks. Each reads its inputs, checks the user's right on the
+server (:func:`dashboard.auth.require`), calls one function of geo, and
+returns a view."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+
+from dashboard import auth, ids, views
+from dashboard.deps import Deps
+from dashboard.layout import desk as layout
+from geo import incidents as inc
+from geo import queries
+from geo.cameras import rank_for
+from geo.intake import IntakeError, parse_incident
+
+CAMERA_SEARCH_M = 400.0
+
+
+def page(deps: Deps) -> html.Div:
+    user = auth.current_user(deps.pool)
+    with deps.pool.connection() as conn:
+        types = queries.incident_type_list(conn)
+        units = queries.unit_positions(conn, datetime.now(UTC))
+        roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
+        bounds = queries.city_extent(conn)
+    return layout.desk(
+        user=user.name if user else "?",
+        role=user.role if user else "?",
+        types=types,
+        roads=roads,
+        beats=beats,
+        bounds=bounds,
+        tile_url=deps.dash.tile_url,
+        tile_attribution=deps.dash.tile_attribution,
+        refresh_ms=deps.dash.refresh_ms,
+        unit_options=[
+            {"label": f"{u['call_sign']} ({u['kind']}, {u['status']})", "value": u["id"]}
+            for u in units
+        ],
+    )
+
+
+def register(app: Dash, deps: Deps) -> None:
+    errors = [Output(layout.field_error_id(f), "children") for f in layout.NEW_FIELDS]
+
+    @app.callback(
+        Output(ids.DESK_QUEUE, "children"),
+        Output(ids.DESK_INCIDENTS, "data"),
+        Output(ids.DESK_UNITS, "data"),
+        Output(ids.DESK_UNIT_LIST, "children"),
+        Input(ids.DESK_TICK, "n_intervals"),
+        Input(ids.UNIT_SEARCH, "value"),
+        Input(ids.UNIT_KIND, "value"),
+        Input(ids.UNIT_STATUS, "value"),
+    )
+    def refresh(
+        _n: int | None, search: str | None, kind: str | None, status: str | None
+    ) -> tuple[Any, ...]:
+        auth.require(deps.pool, "view_desk", "view_desk")
+        now = datetime.now(UTC)
+        with deps.pool.connection() as conn:
+            open_rows = queries.open_incidents(conn, now)
+            units = queries.unit_positions(conn, now)
+        stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
+        rows = views.unit_rows(units, stale_s, offline_s)
+        return (
+            layout.queue_table(views.queue_rows(open_rows)),
+            views.incidents_geojson(open_rows),
+            views.units_geojson(units, stale_s, offline_s, deps.tz),
+            layout.unit_table(views.filter_units(rows, search, kind, status)),
+        )
+
+    @app.callback(
+        Output(ids.DESK_MAP, "viewport"),
+        Input({"type": ids.UNIT_ROW, "unit": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def centre(clicks: list[int | None]) -> Any:
+        if not any(clicks) or not isinstance(ctx.triggered_id, dict):
+            return no_update
+        with deps.pool.connection() as conn:
+            rows = queries.unit_positions(conn, datetime.now(UTC))
+        unit = next((r for r in rows if r["id"] == ctx.triggered_id["unit"]), None)
+        if unit is None or unit["lat"] is None:
+            return no_update
+        return {"center": [unit["lat"], unit["lon"]], "zoom": 18, "transition": "flyTo"}
+
+    @app.callback(
+        Output(ids.NEW_LAT, "value"),
+        Output(ids.NEW_LON, "value"),
+        Input(ids.DESK_MAP, "clickData"),
+        prevent_initial_call=True,
+    )
+    def place(click: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not click or "latlng" not in click:
+            return no_update, no_update
+        return f"{click['latlng']['lat']:.6f}", f"{click['latlng']['lng']:.6f}"
+
+    @app.callback(
+        *errors,
+        Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.DESK_SELECTED, "data", allow_duplicate=True),
+        Input(ids.NEW_CREATE, "n_clicks"),
+        *[State(f"new-{f}", "value") for f in layout.NEW_FIELDS],
+        prevent_initial_call=True,
+    )
+    def create(_n: int, kind: str, priority: str, lat: str, lon: str, notes: str) -> tuple:
+        user = auth.require(deps.pool, "create_incident", "create_incident")
+        now = datetime.now(UTC)
+        form = {"type": kind, "priority": priority, "lat": lat, "lon": lon, "notes": notes}
+        with deps.pool.connection() as conn:
+            types = {t: p for t, (p, _) in inc.incident_types(conn).items()}
+            try:
+                new = parse_incident(form, types, now)
+            except IntakeError as exc:
+                shown = [exc.message if f == exc.field else "" for f in layout.NEW_FIELDS]
+                return (*shown, "Incident not created: see the marked field.", no_update)
+            incident_id = inc.create_incident(conn, new, f"desk:{user.name}", "desk", now)
+        blank = [""] * len(layout.NEW_FIELDS)
+        return (*blank, f"Incident #{incident_id} created.", incident_id)
+
+    @app.callback(
+        Output(ids.DESK_SELECTED, "data"),
+        Input({"type": ids.QUEUE_ROW, "incident": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def select(clicks: list[int | None]) -> Any:
+        if not any(clicks) or not isinstance(ctx.triggered_id, dict):
+            return no_update
+        return ctx.triggered_id["incident"]
+
+    @app.callback(
+        Output(ids.DESK_DETAILS, "children"),
+        Output(ids.DESK_SUGGESTIONS, "children"),
+        Output(ids.DESK_ORDERS, "children"),
+        Output(ids.DESK_CAMERAS, "children"),
+        Output(ids.DESK_SHOWN, "data"),
+        Input(ids.DESK_SELECTED, "data"),
+        Input(ids.DESK_TICK, "n_intervals"),
+    )
+    def show(incident_id: int | None, _n: int | None) -> tuple[Any, ...]:
+        auth.require(deps.pool, "view_desk", "view_desk")
+        if incident_id is None:
+            return html.P("Select an incident in the queue."), None, None, None, None
+        now = datetime.now(UTC)
+        router = deps.router()
+        with deps.pool.connection() as conn:
+            rules = inc.rules_for(conn, deps.dispatch.max_fix_age_s)
+            row, shown = inc.suggestions_for(conn, router, incident_id, rules, now)
+            orders = queries.incident_orders(conn, incident_id)
+            cams = rank_for(
+                queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M),
+                row["lon"],
+                row["lat"],
+            )[:6]
+            call_signs = {u.id: u.call_sign for u in inc.unit_snapshots(conn)}
+        ranked = [dataclasses.asdict(s) for s in shown.ranked]
+        excluded = [
+            {
+                "unit_id": e.unit_id,
+                "reason": str(e.reason),
+                "call_sign": call_signs.get(e.unit_id, e.unit_id),
+            }
+            for e in shown.excluded
+        ]
+        return (
+            layout.details(row, views.clock_text(row["created_at"], deps.tz)),
+            layout.suggestions_table(ranked, shown.shortfall, excluded),
+            layout.orders_list(orders),
+            layout.cameras_list(cams),
+            {"incident_id": incident_id, "ranked": ranked, "shortfall": shown.shortfall},
+        )
+
+    @app.callback(
+        Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Input({"type": ids.DISPATCH_BUTTON, "unit": ALL}, "n_clicks"),
+        State(ids.DESK_SHOWN, "data"),
+        prevent_initial_call=True,
+    )
+    def dispatch(clicks: list[int | None], shown: dict[str, Any] | None) -> Any:
+        if not any(clicks) or not shown or not isinstance(ctx.triggered_id, dict):
+            return no_update
+        user = auth.require(deps.pool, "dispatch", "dispatch")
+        unit_id = ctx.triggered_id["unit"]
+        ranked = shown["ranked"]
+        rank = next((i for i, r in enumerate(ranked, 1) if r["unit_id"] == unit_id), None)
+        pick = ranked[rank - 1] if rank else {}
+        return _send(
+            deps,
+            user.name,
+            shown,
+            inc.Pick(unit_id, pick.get("eta_s"), pick.get("road_distance_m"), rank),
+        )
+
+    @app.callback(
+        Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.DESK_OVERRIDE, "n_clicks"),
+        State(ids.DESK_OVERRIDE_UNIT, "value"),
+        State(ids.DESK_SHOWN, "data"),
+        prevent_initial_call=True,
+    )
+    def override(_n: int, unit_id: str | None, shown: dict[str, Any] | None) -> str:
+        user = auth.require(deps.pool, "override", "override")
+        if not unit_id or not shown:
+            return "Choose an incident and a unit first."
+        return _send(deps, user.name, shown, inc.Pick(unit_id))
+
+    @app.callback(
+        Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.DESK_CLOSE, "n_clicks"),
+        State(ids.DESK_SELECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def close(_n: int, incident_id: int | None) -> str:
+        user = auth.require(deps.pool, "close_incident", "close_incident")
+        if incident_id is None:
+            return "Select an incident first."
+        with deps.pool.connection() as conn:
+            done = inc.close_incident(conn, incident_id, f"desk:{user.name}", datetime.now(UTC))
+        return f"Incident #{incident_id} closed." if done else "It was closed already."
+
+
+def _send(deps: Deps, user: str, shown: dict[str, Any], pick: inc.Pick) -> str:
+    """Dispatch one unit, logging the suggestions that were on screen."""
+    now = datetime.now(UTC)
+    incident_id = shown["incident_id"]
+    with deps.pool.connection() as conn:
+        inc.record_event(
+            conn,
+            at=now,
+            kind="suggestions_shown",
+            actor=f"desk:{user}",
+            incident_id=incident_id,
+            data={"ranked": shown["ranked"], "shortfall": shown["shortfall"]},
+        )
+        orders, refused = inc.dispatch_units(conn, incident_id, [pick], f"desk:{user}", now)
+    if refused:
+        return f"Not sent: {refused[0].reason}."
+    return f"Order {orders[0].id} sent to {pick.unit_id}; waiting for 签收 (acknowledgement)."

@@ -1,0 +1,1 @@
+SELECT id, name_en, name_zh, default_priority FROM incident_types ORDER BY default_priority, id
