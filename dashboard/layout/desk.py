@@ -147,11 +147,10 @@ def desk_map(
 ) -> dl.Map:
     view: dict[str, Any] = {"center": [0, 0], "zoom": 2}
     if bounds:
-        view = {
-            "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
-            "center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-            "zoom": 15,
-        }
+        # Centre and zoom, not bounds: the map is laid out in a grid cell whose
+        # size is not known when Leaflet first fits bounds, which put the city
+        # off to one side.
+        view = {"center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], "zoom": 15}
     empty = {"type": "FeatureCollection", "features": []}
     return dl.Map(
         id=ids.DESK_MAP,

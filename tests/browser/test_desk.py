@@ -48,7 +48,7 @@ def test_dispatcher_creates_dispatches_and_sees_the_acknowledgement(
             page.locator(".leaflet-roads-pane canvas").wait_for(timeout=20000)
             # Refused first: no type chosen, the message stands next to the field.
             page.click("#new-create")
-            page.locator("#new-type-error").get_by_text("must be one of").wait_for()
+            page.locator("#new-type-error").get_by_text("must be one of").wait_for(timeout=30000)
             page.locator("#desk-map").click(position={"x": 400, "y": 300})
             wait_until(lambda: page.input_value("#new-lat") != "", 10, message="map click")
             page.click("#new-type")
