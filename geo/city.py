@@ -154,6 +154,9 @@ def load_furniture(conn: psycopg.Connection, furniture: Furniture) -> None:
     """Replace station and cameras; upsert beats, units and devices (live state and
     history of units that stay on the roster are kept)."""
     st = furniture.station
+    # Two statements: a DELETE in a CTE is not visible to the INSERT beside it,
+    # so reloading the same station id violated the key.
+    conn.execute("DELETE FROM stations")
     conn.execute(queries.sql("replace_station"), (st.id, st.name, st.phone, st.lon, st.lat))
     conn.execute("DELETE FROM cameras")
     with conn.cursor() as cur:

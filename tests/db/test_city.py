@@ -52,3 +52,23 @@ def test_one_way_streets_are_closed_against_traffic(conn):
     ).fetchone()
     (oneway,) = conn.execute("SELECT count(*) FROM road_edges WHERE oneway").fetchone()
     assert oneway > 100 and open_wrong_way == 0
+
+
+def test_another_extract_loads_with_generated_furniture(conn, db_url):
+    """A station loads its own jurisdiction: here the Kotka test extract pyrosm ships."""
+    from pathlib import Path
+
+    import pyrosm
+
+    from dispatchmap.cli import load_city
+
+    summary = load_city(db_url, Path(pyrosm.get_data("test_pbf")), None, 7)
+    assert summary.startswith("loaded 1664 road edges from test.osm.pbf, 8 beats, 40 cameras")
+    (station,) = conn.execute("SELECT name FROM stations").fetchone()
+    assert station == "test.osm station"
+    # The roads replaced Helsinki's: every camera and the station lie on the new network.
+    (off,) = conn.execute("""
+        SELECT count(*) FROM cameras c
+        WHERE NOT EXISTS (SELECT 1 FROM road_nodes n WHERE ST_DWithin(n.geom, c.geom, 1e-7))
+    """).fetchone()
+    assert off == 0

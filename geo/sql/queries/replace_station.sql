@@ -1,3 +1,2 @@
-WITH gone AS (DELETE FROM stations)
 INSERT INTO stations (id, name, phone, geom)
 VALUES (%s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
