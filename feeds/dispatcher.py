@@ -163,7 +163,23 @@ class DispatchWorker:
 
     def _handle(self, conn: psycopg.Connection, message: Message) -> None:
         try:
-            self._route(conn, message)
+            with conn.transaction():  # a savepoint: a refusal below undoes only this
+                self._route(conn, message)
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                raise
+            log.warning("database refused %s: %s", message.topic, exc)
+            conn.execute(
+                queries.sql("insert_quarantine"),
+                (
+                    message.received_at,
+                    message.topic,
+                    None,
+                    message.payload,
+                    "store_error",
+                    str(exc)[:500],
+                ),
+            )
         except Refused as exc:
             conn.execute(
                 queries.sql("insert_quarantine"),

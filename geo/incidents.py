@@ -5,7 +5,6 @@ over MQTT only after it commits."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from feeds.writer import jsonb_text
 from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, UnitSnapshot, suggest
 from geo.intake import NewIncident
@@ -81,7 +81,7 @@ def record_event(
             "order_id": order_id,
             "lon": lon,
             "lat": lat,
-            "data": json.dumps(data or {}, default=str),
+            "data": jsonb_text(data or {}),
         },
     ).fetchone()
     assert row is not None

@@ -88,10 +88,12 @@ def parse_incident(obj: Any, default_priority: Mapping[str, int], now: datetime)
     if kind not in default_priority:
         raise IntakeError("type", f"must be one of {', '.join(sorted(default_priority))}")
     notes = obj.get("notes") or ""
-    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES or "\x00" in notes:
         raise IntakeError("notes", f"must be text of at most {MAX_NOTES} characters")
     external = obj.get("external_id")
-    if external is not None and (not isinstance(external, str | int) or str(external) == ""):
+    if external is not None and (
+        not isinstance(external, str | int) or str(external) == "" or "\x00" in str(external)
+    ):
         raise IntakeError("external_id", "must be a non-empty string")
     return NewIncident(
         type=str(kind),

@@ -64,6 +64,7 @@ def test_form_values_arrive_as_text():
             "reported_at",
         ),
         ({"type": "assault", "lat": 1, "lon": 1, "notes": 5}, "notes"),
+        ({"type": "assault", "lat": 1, "lon": 1, "notes": "a\x00b"}, "notes"),
         ({"type": "assault", "lat": 1, "lon": 1, "external_id": ""}, "external_id"),
     ],
 )
