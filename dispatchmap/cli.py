@@ -158,7 +158,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mqtt_credentials,
         mqtt_host_port,
     )
-    from feeds.crews import Crews
+    from feeds.crews import Calls, Crews
     from feeds.faults import FaultInjector
     from feeds.simulator import Inbox, build_fleet, drive
     from feeds.topics import Topics
@@ -187,6 +187,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         client.username_pw_set(*credentials)
     host, port = mqtt_host_port(mqtt_url)
     crews = Crews(fleet, topics, args.seed)
+    places = [fleet[0].mover.nodes[n] for n in fleet[0].mover.destinations]
     orders = Inbox()
     client.on_message = lambda c, u, msg: orders.put(msg.topic.rsplit("/", 1)[1], msg.payload)
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.orders("+"), qos=1)
@@ -215,6 +216,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             faults=faults,
             crews=crews,
             inbox=orders,
+            calls=Calls(places, topics, args.seed, args.incidents_per_hour),
         ),
         stop.set,
     )
@@ -363,6 +365,21 @@ def cmd_wall_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import ServerSettings
+    from geo.retention import drop_old_partitions
+
+    with psycopg.connect(_require(ServerSettings().database_url, "DATABASE_URL")) as conn:
+        dropped = drop_old_partitions(conn, args.keep_days)
+    print(
+        f"dropped {len(dropped)} day partition(s) of positions"
+        + "".join(f"\n  {name}" for name in dropped)
+    )
+    return 0
+
+
 def cmd_presence(args: argparse.Namespace) -> int:
     import psycopg
 
@@ -435,6 +452,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 str(args.rate),
                 "--fault-rate",
                 str(args.fault_rate),
+                "--incidents-per-hour",
+                str(args.incidents_per_hour),
             ],
             "serve": ["serve", "--port", str(args.port or 0)],
         }
@@ -557,6 +576,12 @@ def parser() -> argparse.ArgumentParser:
         "duplicates, bad checksums, garbage, unknown devices)",
     )
     sim.add_argument(
+        "--incidents-per-hour",
+        type=float,
+        default=0.0,
+        help="simulated 110 calls published on dm/incidents (per simulated hour)",
+    )
+    sim.add_argument(
         "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"
     )
     sim.set_defaults(func=cmd_simulate)
@@ -587,6 +612,9 @@ def parser() -> argparse.ArgumentParser:
     wall = sub.add_parser("wall-token", help="a read-only token for a wall screen")
     wall.add_argument("label", help="which screen, e.g. 'command room left'")
     wall.set_defaults(func=cmd_wall_token)
+    ret = sub.add_parser("retention", help="drop positions history older than the retention")
+    ret.add_argument("--keep-days", type=int, default=90, help="days of history kept (default 90)")
+    ret.set_defaults(func=cmd_retention)
     pres = sub.add_parser("presence", help="online / stale / offline of every unit or device")
     pres.add_argument("--devices", action="store_true", help="by device, including unknown ones")
     pres.set_defaults(func=cmd_presence)
@@ -601,6 +629,12 @@ def parser() -> argparse.ArgumentParser:
     _sim_args(demo)
     demo.add_argument("--port", type=int, help="dashboard port (default 8050)")
     demo.add_argument("--reload-city", action="store_true", help="load the sample city again")
+    demo.add_argument(
+        "--incidents-per-hour",
+        type=float,
+        default=30.0,
+        help="simulated 110 calls an hour (simulated time), so the desk has work",
+    )
     demo.add_argument(
         "--fault-rate",
         type=float,

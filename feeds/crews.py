@@ -116,3 +116,52 @@ class Crews:
     ) -> None:
         body = {"order_id": order.get("order_id"), "ts": now.isoformat(), "state": state}
         publish(self.topics.acks(unit.unit_id), json.dumps(body).encode())
+
+
+INCIDENT_MIX = [  # (type, weight): what a city-centre station's 110 calls look like
+    ("disturbance", 30),
+    ("theft_in_progress", 20),
+    ("traffic_accident", 20),
+    ("assault", 12),
+    ("missing_person", 8),
+    ("fire_assist", 5),
+    ("other", 5),
+]
+NOTES = {
+    "disturbance": "noise and shouting",
+    "theft_in_progress": "shoplifter held by staff",
+    "traffic_accident": "two cars, no injuries reported",
+    "assault": "fight outside a bar",
+    "missing_person": "child separated from parents",
+    "fire_assist": "smoke from a yard",
+    "other": "caller reports something suspicious",
+}
+
+
+class Calls:
+    """Simulated 110 calls: about ``per_hour`` incidents an hour (in simulated
+    time) at random places on the road network, published on ``dm/incidents``."""
+
+    def __init__(
+        self, places: list[tuple[float, float]], topics: Topics, seed: int, per_hour: float
+    ) -> None:
+        self.places, self.topics, self.per_hour = places, topics, per_hour
+        self.rng = random.Random(f"calls:{seed}")
+        self.count = 0
+
+    def tick(self, dt_s: float, now: datetime, publish: Publish) -> None:
+        if self.per_hour <= 0 or self.rng.random() >= self.per_hour * dt_s / 3600.0:
+            return
+        kinds, weights = zip(*INCIDENT_MIX, strict=True)
+        kind = self.rng.choices(kinds, weights)[0]
+        lon, lat = self.rng.choice(self.places)
+        self.count += 1
+        body = {
+            "external_id": f"110-sim-{self.rng.randrange(10**9)}-{self.count}",
+            "type": kind,
+            "lat": round(lat + self.rng.uniform(-3e-4, 3e-4), 6),
+            "lon": round(lon + self.rng.uniform(-5e-4, 5e-4), 6),
+            "reported_at": now.isoformat(),
+            "notes": NOTES[kind],
+        }
+        publish(self.topics.incidents(), json.dumps(body).encode())

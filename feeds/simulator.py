@@ -31,7 +31,7 @@ from feeds.decoders.lip import encode_short
 from feeds.faults import FaultInjector
 
 if TYPE_CHECKING:
-    from feeds.crews import Crews
+    from feeds.crews import Calls, Crews
 from feeds.topics import Topics
 from geo.routing import RoadGraph
 from geo.sample import bearing_deg
@@ -325,6 +325,7 @@ def drive(
     faults: FaultInjector | None = None,
     crews: Crews | None = None,
     inbox: Inbox | None = None,
+    calls: Calls | None = None,
 ) -> int:
     """Run the fleet until ``stop`` is set or ``duration_s`` real seconds pass;
     returns the number of ticks. Fixes are stamped with each tick's scheduled
@@ -340,6 +341,8 @@ def drive(
             for unit_id, payload in inbox.drain() if inbox else []:
                 crews.order(unit_id, payload, clock_s)
             crews.tick(clock_s, at, publish)
+        if calls is not None:
+            calls.tick(dt_s, at, publish)
         for unit in fleet:
             for topic, payload in messages(unit, topics, at, unit.mover.step(dt_s), tick, faults):
                 publish(topic, payload)

@@ -124,9 +124,9 @@ def drop_old_partitions(
     retention: with ``keep_days=90`` at 2026-06-01 10:00 UTC, the last day
     dropped is 2026-03-02.
 
-    Only positions history is touched. The incident event log, which must
-    never be dropped while its incident is open or under review, does not
-    exist yet; when it does, its retention belongs here with that rule.
+    Only positions history is touched. The event log (``events``) is never
+    dropped here: it is small, append-only, and must outlive any incident
+    still open or under review.
 
     Dropping a partition locks the parent table: ``lock_timeout_ms`` makes a
     run give up (psycopg.errors.LockNotAvailable) rather than queue the live

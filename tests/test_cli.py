@@ -20,6 +20,7 @@ COMMANDS = [
     ["suggest"],
     ["users", "add"],
     ["wall-token"],
+    ["retention"],
 ]
 
 
