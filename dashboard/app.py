@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from dashboard import auth, ids, views
 from dashboard.callbacks import desk as desk_callbacks
+from dashboard.callbacks import quality as quality_callbacks
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
@@ -78,6 +79,8 @@ def create_app(
             return wall_page(deps)
         if pathname == "/desk":
             return desk_callbacks.page(deps)
+        if pathname == "/quality":
+            return quality_callbacks.page(deps)
         return not_found(pathname)
 
     @app.server.get("/healthz")
@@ -96,4 +99,5 @@ def create_app(
     )
     wall_callbacks.register(app, deps)
     desk_callbacks.register(app, deps)
+    quality_callbacks.register(app, deps)
     return app

@@ -50,7 +50,7 @@ def _fired_by(prop_id: str) -> str:
 
 _LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>dispatchmap · sign in</title><link rel="stylesheet" href="/assets/login.css"></head>
-<body><form class="login" method="post" action="/login">
+<body class="login-page"><form class="login" method="post" action="/login">
 <h1>dispatchmap</h1><p class="error">{error}</p>
 <input type="hidden" name="next" value="{next}">
 <label>Name <input name="name" autocomplete="username" required autofocus></label>

@@ -208,3 +208,18 @@ def filter_units(
             )
         )
     ]
+
+
+def suggestions_key(
+    incident_id: int,
+    ranked: list[dict[str, Any]],
+    shortfall: str | None,
+    excluded: list[dict[str, Any]],
+    orders: list[dict[str, Any]],
+) -> str:
+    """What the desk's incident panel shows, coarsely: the same key means
+    nothing worth redrawing (ETAs to the nearest 10 s, fix ages ignored)."""
+    picks = [(r["unit_id"], round(r["eta_s"] / 10)) for r in ranked]
+    stale = sorted(e["unit_id"] for e in excluded if e["reason"] == "stale_fix")
+    states = [(o["id"], o["state"], o["published_at"] is not None) for o in orders]
+    return repr((incident_id, picks, shortfall, stale, states))

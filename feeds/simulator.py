@@ -151,6 +151,7 @@ class SimUnit:
     seq: int = 0
     crew_state: str = "patrol"  # patrol / driving / onscene, for feeds.crews
     crew_order: dict[str, Any] = field(default_factory=dict)
+    last_second: int | None = None  # of the last OwnTracks report
 
     @property
     def seq_offset(self) -> int:
@@ -235,6 +236,13 @@ def messages(
     now and then by ``faults``), and every ``LIP_EVERY_TICKS`` ticks (staggered
     by unit) a LIP report from its radio."""
     unit.seq += 1
+    if unit.format == "owntracks":
+        # OwnTracks times are whole seconds: a phone reports at most once a
+        # second, or two of its fixes would share a time (and one be refused).
+        second = int(at.timestamp())
+        if second == unit.last_second:
+            return []
+        unit.last_second = second
     if faults is None:
         out = [encode(unit, topics, at, fix)]
     else:

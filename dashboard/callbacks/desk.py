@@ -142,8 +142,11 @@ def register(app: Dash, deps: Deps) -> None:
         Output(ids.DESK_SHOWN, "data"),
         Input(ids.DESK_SELECTED, "data"),
         Input(ids.DESK_TICK, "n_intervals"),
+        State(ids.DESK_SHOWN, "data"),
     )
-    def show(incident_id: int | None, _n: int | None) -> tuple[Any, ...]:
+    def show(
+        incident_id: int | None, _n: int | None, before: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
         if incident_id is None:
             return html.P("Select an incident in the queue."), None, None, None, None
@@ -168,12 +171,22 @@ def register(app: Dash, deps: Deps) -> None:
             }
             for e in shown.excluded
         ]
+        key = views.suggestions_key(incident_id, ranked, shown.shortfall, excluded, orders)
+        if before and before.get("key") == key:
+            # Unchanged: re-rendering would replace the buttons under the
+            # dispatcher's pointer and a click could be lost between press and release.
+            return (no_update,) * 5
         return (
             layout.details(row, views.clock_text(row["created_at"], deps.tz)),
             layout.suggestions_table(ranked, shown.shortfall, excluded),
             layout.orders_list(orders),
             layout.cameras_list(cams),
-            {"incident_id": incident_id, "ranked": ranked, "shortfall": shown.shortfall},
+            {
+                "incident_id": incident_id,
+                "ranked": ranked,
+                "shortfall": shown.shortfall,
+                "key": key,
+            },
         )
 
     @app.callback(

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, no_update
 
 from dashboard import ids, views
 from dashboard.deps import Deps
+from dashboard.layout.quality import wall_tile
 from dashboard.layout.wall import counters
-from geo import queries
+from geo import quality, queries
+
+QUALITY_TILE_EVERY_MS = 10000  # an hour's counts need not be re-read every tick
 
 
 def register(app: Dash, deps: Deps) -> None:
@@ -30,3 +33,12 @@ def register(app: Dash, deps: Deps) -> None:
             counters(views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows)),
             views.clock_text(now, deps.tz),
         )
+
+    every = max(1, round(QUALITY_TILE_EVERY_MS / deps.dash.refresh_ms))
+
+    @app.callback(Output(ids.WALL_QUALITY, "children"), Input(ids.TICK, "n_intervals"))
+    def quality_tile(n: int | None) -> Any:
+        if n and n % every:
+            return no_update
+        with deps.pool.connection() as conn:
+            return wall_tile(quality.message_totals(conn, datetime.now(UTC), 3600.0))

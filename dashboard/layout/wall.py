@@ -104,6 +104,7 @@ def header(demo: bool) -> html.Div:
             html.Div("dispatchmap · wall", className="wall-title"),
             html.Div("DEMO MODE: simulated fleet", className="demo-badge") if demo else None,
             html.Div(id=ids.COUNTERS, className="wall-counters"),
+            html.Div(id=ids.WALL_QUALITY, className="tile wall-quality"),
             html.Div(id=ids.CLOCK, className="wall-clock"),
         ],
     )

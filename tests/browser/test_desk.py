@@ -58,7 +58,7 @@ def test_dispatcher_creates_dispatches_and_sees_the_acknowledgement(
             page.get_by_role("button", name="Dispatch").first.wait_for(timeout=20000)
             page.screenshot(path=str(artifacts / "desk.png"))
             page.get_by_role("button", name="Dispatch").first.click()
-            page.get_by_text("waiting for 签收").wait_for(timeout=10000)
+            page.get_by_text("waiting for 签收").wait_for(timeout=30000)
             wait_until(lambda: orders.messages, 15, message="the order on the unit's topic")
             topic, payload = orders.messages[0]
             order = json.loads(payload)

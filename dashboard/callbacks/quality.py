@@ -1,0 +1,155 @@
+"""The data-quality page: ``page(deps)`` builds it from one read of the
+database; ``register(app, deps)`` attaches its refresh, table, drill-down
+callbacks and the CSV export (``/quality.csv``).
+
+The page is for commanders and admins (right ``view_quality``): the server
+checks it on every read here, the page load, each refresh, the drill-down and
+the CSV, not only when ``/quality`` itself is opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from dash import Dash, Input, Output, html, no_update
+from flask import Response
+
+from dashboard import auth, ids
+from dashboard.deps import Deps
+from dashboard.layout import quality as layout
+from dispatchmap.settings import IngestSettings
+from geo import quality, queries
+
+WINDOW_S = 3600.0
+BUCKET_S = 300.0
+REFRESH_MS = 15000
+REJECTIONS_SHOWN = 20
+TRACK_FIXES = 50
+RIGHT = "view_quality"
+
+
+@cache
+def _max_fix_age_s() -> float:
+    """The ingest's max fix age, which bounds the history the window reads."""
+    return IngestSettings().max_age_s
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: datetime
+    devices: list[dict[str, Any]]
+    units: list[dict[str, Any]]
+    feeds: list[quality.Feed]
+    totals: dict[str, int]
+
+
+def read_snapshot(deps: Deps, now: datetime) -> Snapshot:
+    """Everything the page shows, read in one connection at ``now``."""
+    stale_s, offline_s, reach_s = deps.presence.stale_s, deps.presence.offline_s, _max_fix_age_s()
+    with deps.pool.connection() as conn:
+        devices = quality.device_quality(conn, now, WINDOW_S, stale_s, offline_s, reach_s)
+        units = quality.units_with_devices(conn, now, stale_s, offline_s)
+        buckets = quality.feed_buckets(conn, now, WINDOW_S, BUCKET_S, reach_s)
+    return Snapshot(
+        now,
+        devices,
+        quality.unit_quality(units, devices),
+        quality.feeds(buckets, WINDOW_S, BUCKET_S),
+        quality.totals(buckets),
+    )
+
+
+def _parts(deps: Deps, snap: Snapshot) -> dict[str, Any]:
+    stale_s = deps.presence.stale_s
+    return {
+        "as_of": f"last hour · as of {layout.clock(snap.now, deps.tz)}",
+        "summary_tiles": layout.summary(snap.totals, snap.devices, snap.units, stale_s),
+        "cards": layout.feed_cards(snap.feeds, snap.now, WINDOW_S, BUCKET_S, deps.tz),
+        "units": layout.unit_section(snap.units, stale_s, deps.tz),
+        "records": layout.device_records(snap.devices, deps.tz),
+    }
+
+
+def page(deps: Deps) -> html.Div:
+    """The ``/quality`` page as of now, with the city's roads for the drill-down map."""
+    auth.require(deps.pool, RIGHT, "view_quality")
+    snap = read_snapshot(deps, datetime.now(UTC))
+    with deps.pool.connection() as conn:
+        roads = queries.roads_geojson(conn)
+        bounds = queries.city_extent(conn)
+    return layout.quality_page(
+        **_parts(deps, snap), roads=roads, bounds=bounds, refresh_ms=REFRESH_MS
+    )
+
+
+def register(app: Dash, deps: Deps) -> None:
+    @app.callback(
+        Output(ids.QUALITY_AS_OF, "children"),
+        Output(ids.QUALITY_SUMMARY, "children"),
+        Output(ids.QUALITY_FEEDS, "children"),
+        Output(ids.QUALITY_UNITS, "children"),
+        Output(ids.QUALITY_DATA, "data"),
+        Input(ids.QUALITY_TICK, "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def refresh(_n: int | None) -> tuple[Any, ...]:
+        auth.require(deps.pool, RIGHT, "view_quality")
+        p = _parts(deps, read_snapshot(deps, datetime.now(UTC)))
+        return p["as_of"], p["summary_tiles"], p["cards"], p["units"], p["records"]
+
+    @app.callback(
+        Output(ids.QUALITY_TABLE, "children"),
+        Input(ids.QUALITY_DATA, "data"),
+        Input(ids.QUALITY_SORT, "value"),
+        Input(ids.QUALITY_FORMATS, "value"),
+        Input(ids.QUALITY_PRESENCE, "value"),
+        Input(ids.QUALITY_PROBLEMS, "value"),
+        Input(ids.QUALITY_SEARCH, "value"),
+    )
+    def table(records, sort, formats, presences, problems, text) -> Any:
+        shown = quality.filter_devices(
+            records or [], formats, presences, bool(problems), text or ""
+        )
+        return layout.device_table(quality.worst_first(shown, sort or "worst"))
+
+    @app.callback(
+        Output(ids.QUALITY_DRILL_TITLE, "children"),
+        Output(ids.QUALITY_REJECTIONS, "children"),
+        Output(ids.QUALITY_TRACK, "children"),
+        Output(ids.QUALITY_MAP, "viewport"),
+        Input(ids.URL, "hash"),
+    )
+    def drill(url_hash: str | None) -> tuple[Any, ...]:
+        device_id = layout.device_from_hash(url_hash)
+        if not device_id:
+            return no_update, no_update, no_update, no_update
+        auth.require(deps.pool, RIGHT, "view_quality")
+        with deps.pool.connection() as conn:
+            rejected = quality.device_rejections(conn, device_id, REJECTIONS_SHOWN)
+            fixes = quality.device_track(conn, device_id, TRACK_FIXES)
+        return (
+            layout.drill_title(device_id, len(fixes), len(rejected)),
+            layout.rejections_table(rejected, deps.tz),
+            layout.track_layers(fixes, deps.tz),
+            layout.track_viewport(fixes) or no_update,
+        )
+
+    def quality_csv() -> Response:
+        auth.require(deps.pool, RIGHT, "export_quality_csv")
+        now, presence = datetime.now(UTC), deps.presence
+        with deps.pool.connection() as conn:
+            devices = quality.device_quality(
+                conn, now, WINDOW_S, presence.stale_s, presence.offline_s, _max_fix_age_s()
+            )
+        body = quality.devices_csv(quality.worst_first(devices))
+        name = f"quality-{now:%Y%m%dT%H%M%SZ}.csv"
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    app.server.add_url_rule("/quality.csv", "quality_csv", quality_csv)
