@@ -58,6 +58,17 @@ def not_found(path: str) -> html.Div:
     )
 
 
+def not_allowed(path: str) -> html.Div:
+    return html.Div(
+        className="not-found",
+        children=[
+            html.H1("Not allowed"),
+            html.P(f"Your sign-in does not open {path}."),
+            html.A("Sign in", href=f"/login?next={path}"),
+        ],
+    )
+
+
 def create_app(
     dash_cfg: DashboardSettings, presence: PresenceSettings, pool: ConnectionPool
 ) -> Dash:
@@ -75,6 +86,8 @@ def create_app(
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def route(pathname: str | None) -> Any:
+        if not auth.page_allowed(pool, pathname or "/wall", dash_cfg.demo):
+            return not_allowed(pathname or "/wall")
         if pathname in (None, "/", "/wall"):
             return wall_page(deps)
         if pathname == "/desk":

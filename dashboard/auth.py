@@ -37,6 +37,10 @@ CALLBACK_RIGHTS = {
 }
 
 
+# The wall's own live updates: open to whoever may see the wall.
+WALL_CALLBACKS = {"tick"}
+
+
 def _fired_by(prop_id: str) -> str:
     """The component id (or pattern type) of a Dash ``changedPropIds`` entry."""
     component = prop_id.rsplit(".", 1)[0]
@@ -164,9 +168,12 @@ def install(
         if request.path == "/_dash-update-component":
             body = request.get_json(silent=True) or {}
             for prop in body.get("changedPropIds") or []:
-                right = CALLBACK_RIGHTS.get(_fired_by(str(prop)))
+                fired = _fired_by(str(prop))
+                right = CALLBACK_RIGHTS.get(fired)
                 if right is not None:
                     require(pool, right, right)
+                elif fired in WALL_CALLBACKS and not wall_allowed(pool, demo):
+                    raise Forbidden("the wall needs a sign-in or a wall token")
         if request.path in PAGE_RIGHTS:
             user = current_user(pool)
             if user is None:
@@ -202,9 +209,24 @@ def _wall_access(pool: ConnectionPool, demo: bool, secure_cookies: bool) -> Resp
             secure=secure_cookies,
         )
         return response
-    if demo or current_user(pool) is not None:
+    if wall_allowed(pool, demo):
         return None
-    with pool.connection() as conn:
-        if access.wall_token_valid(conn, flask.request.cookies.get(WALL_COOKIE)):
-            return None
     return flask.redirect("/login?next=/wall", code=303)
+
+
+def wall_allowed(pool: ConnectionPool, demo: bool) -> bool:
+    """Whether this request may see the wall: demo mode, any signed-in user, or
+    a valid wall token cookie."""
+    if demo or current_user(pool) is not None:
+        return True
+    with pool.connection() as conn:
+        return access.wall_token_valid(conn, flask.request.cookies.get(WALL_COOKIE))
+
+
+def page_allowed(pool: ConnectionPool, path: str, demo: bool) -> bool:
+    """Whether this request may receive the layout of ``path`` (the routing
+    callback can be called directly, so the page check is repeated there)."""
+    if path in PAGE_RIGHTS:
+        user = current_user(pool)
+        return user is not None and user.may(PAGE_RIGHTS[path])
+    return wall_allowed(pool, demo)

@@ -59,3 +59,6 @@ UNIT_ROW = "unit-row"  # pattern-matching: {"type": UNIT_ROW, "unit": id}
 UNIT_SEARCH = "unit-search"
 UNIT_KIND = "unit-kind"
 UNIT_STATUS = "unit-status"
+WALL_INCIDENTS = "layer-incidents"
+WALL_ALARMS = "wall-alarms"
+WALL_INCIDENT_COUNTS = "wall-incident-counts"

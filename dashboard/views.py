@@ -223,3 +223,43 @@ def suggestions_key(
     stale = sorted(e["unit_id"] for e in excluded if e["reason"] == "stale_fix")
     states = [(o["id"], o["state"], o["published_at"] is not None) for o in orders]
     return repr((incident_id, picks, shortfall, stale, states))
+
+
+ALARM_LABEL = {
+    "emergency": "EMERGENCY",
+    "unacknowledged": "not acknowledged",
+    "not_enroute": "not en route",
+    "not_onscene": "not on scene",
+    "feedback_overdue": "feedback overdue",
+    "incident_waiting": "waiting for a unit",
+}
+FRESH_S = 60.0
+
+
+def wall_alarms(
+    open_alarms: list[dict[str, Any]],
+    units: list[dict[str, Any]],
+    now: datetime,
+    stale_s: float,
+    offline_s: float,
+) -> list[dict[str, Any]]:
+    """The wall's alarm strip: open alarms (most severe first), then units whose
+    fix is stale or who went offline. ``fresh`` marks alarms of the last minute."""
+    call_sign = {u["id"]: u["call_sign"] for u in units}
+    out = []
+    for a in open_alarms:
+        who = call_sign.get(a["unit_id"], "") if a["unit_id"] else ""
+        where = f"#{a['incident_id']}" if a["incident_id"] else ""
+        text = " ".join(p for p in (ALARM_LABEL.get(a["kind"], a["kind"]), who, where) if p)
+        out.append(
+            {
+                "text": text,
+                "severity": a["severity"],
+                "fresh": (now - a["raised_at"]).total_seconds() < FRESH_S,
+            }
+        )
+    for u in units:
+        state = presence(u["fix_age_s"], stale_s, offline_s)
+        if state in ("stale", "offline"):
+            out.append({"text": f"{u['call_sign']} {state}", "severity": 3, "fresh": False})
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +11,8 @@ from dash import Dash, Input, Output, no_update
 from dashboard import ids, views
 from dashboard.deps import Deps
 from dashboard.layout.quality import wall_tile
-from dashboard.layout.wall import counters
-from geo import quality, queries
+from dashboard.layout.wall import alarm_strip, counters, incident_counts
+from geo import alarms, quality, queries
 
 QUALITY_TILE_EVERY_MS = 10000  # an hour's counts need not be re-read every tick
 
@@ -21,17 +22,25 @@ def register(app: Dash, deps: Deps) -> None:
         Output(ids.UNITS, "data"),
         Output(ids.COUNTERS, "children"),
         Output(ids.CLOCK, "children"),
+        Output(ids.WALL_INCIDENTS, "data"),
+        Output(ids.WALL_INCIDENT_COUNTS, "children"),
+        Output(ids.WALL_ALARMS, "children"),
         Input(ids.TICK, "n_intervals"),
     )
-    def refresh(_n: int | None) -> tuple[Any, Any, str]:
+    def refresh(_n: int | None) -> tuple[Any, ...]:
         now = datetime.now(UTC)
         with deps.pool.connection() as conn:
             rows = queries.unit_positions(conn, now)
+            incidents = queries.open_incidents(conn, now)
+            open_alarms = alarms.open_alarms(conn)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         return (
             views.units_geojson(rows, stale_s, offline_s, deps.tz),
             counters(views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows)),
             views.clock_text(now, deps.tz),
+            views.incidents_geojson(incidents),
+            incident_counts(Counter(r["priority"] for r in incidents)),
+            alarm_strip(views.wall_alarms(open_alarms, rows, now, stale_s, offline_s)),
         )
 
     every = max(1, round(QUALITY_TILE_EVERY_MS / deps.dash.refresh_ms))

@@ -64,6 +64,15 @@ def overlays(
         ),
         dl.Overlay(
             dl.GeoJSON(
+                id=ids.WALL_INCIDENTS,
+                data={"type": "FeatureCollection", "features": []},
+                pointToLayer=js("incidentMarker"),
+            ),
+            name="Incidents",
+            checked=True,
+        ),
+        dl.Overlay(
+            dl.GeoJSON(
                 id=ids.UNITS,
                 data={"type": "FeatureCollection", "features": []},
                 pointToLayer=js("unitMarker"),
@@ -104,6 +113,7 @@ def header(demo: bool) -> html.Div:
             html.Div("dispatchmap · wall", className="wall-title"),
             html.Div("DEMO MODE: simulated fleet", className="demo-badge") if demo else None,
             html.Div(id=ids.COUNTERS, className="wall-counters"),
+            html.Div(id=ids.WALL_INCIDENT_COUNTS, className="wall-counters incidents"),
             html.Div(id=ids.WALL_QUALITY, className="tile wall-quality"),
             html.Div(id=ids.CLOCK, className="wall-clock"),
         ],
@@ -137,6 +147,7 @@ def wall(
         className="wall",
         children=[
             header(demo),
+            html.Div(id=ids.WALL_ALARMS, className="alarm-strip"),
             dl.Map(
                 id=ids.MAP,
                 className="wall-map",
@@ -171,3 +182,27 @@ def counters(presence: dict[str, int], statuses: dict[str, int]) -> list[html.Di
         for key, n in statuses.items()
     ]
     return tiles
+
+
+def incident_counts(by_priority: dict[int, int]) -> list[html.Div]:
+    """Open incidents by priority; P1 in red."""
+    return [
+        html.Div(
+            [html.Div(str(by_priority.get(p, 0)), className="count"), html.Div(f"P{p} open")],
+            className=f"tile incident-p{p}",
+        )
+        for p in (1, 2, 3, 4)
+    ]
+
+
+def alarm_strip(alarms: list[dict[str, Any]]) -> list[html.Div]:
+    """One chip per alarm, most severe first; a new one (``fresh``) flashes."""
+    if not alarms:
+        return [html.Div("No alarms", className="alarm-chip calm")]
+    return [
+        html.Div(
+            a["text"],
+            className=f"alarm-chip severity-{a['severity']}" + (" fresh" if a["fresh"] else ""),
+        )
+        for a in alarms
+    ]

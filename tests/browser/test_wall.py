@@ -65,3 +65,75 @@ def test_unit_published_through_the_broker_appears_and_moves(
 def test_unknown_path_says_not_found(page, dashboard_url):
     page.goto(f"{dashboard_url}/nowhere")
     page.get_by_text("No page at /nowhere.").wait_for(timeout=10000)
+
+
+def test_emergency_button_appears_on_the_wall_at_once(
+    page, dashboard_url, db_url, mqtt_hostport, topics, artifacts
+):
+    from tests.helpers import running_dispatcher
+
+    host, port = mqtt_hostport
+    page.goto(f"{dashboard_url}/wall")
+    page.locator(".alarm-chip.calm").wait_for(timeout=15000)  # "No alarms"
+    with running_dispatcher(db_url, host, port, topics), publisher(host, port) as pub:
+        publish_all(
+            pub,
+            [
+                (
+                    topics.status("2620101"),
+                    json.dumps({"ts": datetime.now(UTC).isoformat(), "emergency": True}).encode(),
+                )
+            ],
+        )
+        chip = page.locator(".alarm-chip.severity-1.fresh")
+        chip.wait_for(timeout=15000)
+        assert chip.inner_text() == "EMERGENCY C-01"
+    page.screenshot(path=str(artifacts / "wall-emergency.png"))
+
+
+def test_wall_data_is_refused_without_a_sign_in_outside_demo(db_url, browser):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+    from dispatchmap.services import free_port
+    from dispatchmap.settings import DashboardSettings, PresenceSettings
+    from geo.db import open_pool
+
+    pool = open_pool(db_url, max_size=2)
+    app = create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        import urllib.error
+        import urllib.request
+
+        body = json.dumps(
+            {
+                "output": "x",
+                "outputs": [],
+                "inputs": [{"id": "tick", "property": "n_intervals", "value": 1}],
+                "changedPropIds": ["tick.n_intervals"],
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_dash-update-component",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 403
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as response:
+            assert response.url.endswith("/login?next=/wall")
+    finally:
+        server.shutdown()
+        thread.join(10)
+        pool.close()
