@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
 
 from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, Fix
 
@@ -70,7 +69,9 @@ def checksum_ok(sentence: str) -> bool:
     body, star, given = sentence[1:].partition("*")
     if not sentence.startswith("$") or not star or len(given) != 2:
         return False
-    computed = reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+    computed = 0
+    for byte in body.encode("ascii", "replace"):  # cheaper than reduce with a lambda per char
+        computed ^= byte
     return given.upper() == f"{computed:02X}"
 
 
@@ -87,7 +88,8 @@ def _text(payload: bytes) -> str:
         text = payload.decode("ascii")
     except UnicodeDecodeError as exc:
         raise DecodeError(UNDECODABLE, "not ASCII") from exc
-    if any(not (ch.isprintable() or ch in "\r\n") for ch in text):
+    # One pass in C: strip the line breaks, then the rest must be printable.
+    if not text.replace("\r", "").replace("\n", "").isprintable():
         raise DecodeError(UNDECODABLE, "control characters in NMEA text")
     return text
 
