@@ -516,6 +516,9 @@ def _interrupt_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    # A process started in the background by a non-interactive shell inherits
+    # SIGINT ignored; Ctrl-C (or `kill -INT` of the group) must still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _run_until_interrupted(run: Callable[[], object], stop: Callable[[], object]) -> None:
