@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from dashboard import auth, ids, views
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import quality as quality_callbacks
+from dashboard.callbacks import replay as replay_callbacks
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
@@ -94,6 +95,8 @@ def create_app(
             return desk_callbacks.page(deps)
         if pathname == "/quality":
             return quality_callbacks.page(deps)
+        if pathname == "/replay":
+            return replay_callbacks.page(deps)
         return not_found(pathname)
 
     @app.server.get("/healthz")
@@ -113,4 +116,5 @@ def create_app(
     wall_callbacks.register(app, deps)
     desk_callbacks.register(app, deps)
     quality_callbacks.register(app, deps)
+    replay_callbacks.register(app, deps)
     return app

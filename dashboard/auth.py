@@ -34,6 +34,16 @@ CALLBACK_RIGHTS = {
     "desk-override": "override",
     "desk-close": "close_incident",
     "desk-tick": "view_desk",
+    "replay-incident": "view_replay",
+    "replay-load": "view_replay",
+    "replay-window": "view_replay",
+    "replay-slider": "view_replay",
+    "replay-trail": "view_replay",
+    "replay-player": "view_replay",
+    "replay-play": "view_replay",
+    "replay-back": "view_replay",
+    "replay-forward": "view_replay",
+    "replay-event": "view_replay",
 }
 
 

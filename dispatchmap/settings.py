@@ -159,3 +159,5 @@ class DispatchSettings(BaseSettings):
     arrival_radius_m: float = Field(default=50.0, gt=0)
     max_fix_age_s: float = Field(default=300.0, gt=0)
     tick_s: float = Field(default=1.0, gt=0)
+    # Road coverage: what available vehicles reach within this many seconds.
+    coverage_target_s: float = Field(default=300.0, gt=0)

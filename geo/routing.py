@@ -214,6 +214,9 @@ class Router:
         xy = node_positions_xy(self.projection, lonlat)
         self.index = SegmentIndex(xy, self.segments.a, self.segments.b, spacing_m)
         self.node_ids = graph.node_ids
+        self.lonlat = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+        # Forward, as driven: for searches *from* units (geo.coverage); never rewritten.
+        self.forward = graph.matrix
         self.virtual = len(graph)
         self.reverse = _with_spare_row(graph.matrix.T.tocsr())
         self.lengths_m = {

@@ -83,3 +83,10 @@
       .bindTooltip("#" + p.id + " " + p.type + " · " + p.status);
   };
 })();
+/* Road covered within the target time: a soft green band under the units. */
+(function () {
+  "use strict";
+  window.dm.map.coverageStyle = function () {
+    return { color: "#2ecc71", weight: 7, opacity: 0.35, lineCap: "round" };
+  };
+})();

@@ -16,9 +16,12 @@ from dashboard.layout import desk as layout
 from geo import incidents as inc
 from geo import queries
 from geo.cameras import rank_for
+from geo.coverage import Coverage, CoverageCache, coverage, coverage_units
 from geo.intake import IntakeError, parse_incident
 
 CAMERA_SEARCH_M = 400.0
+# Units move, but searching the city on every tick of every desk is waste.
+COVERAGE_MAX_AGE_S = 5.0
 
 
 def page(deps: Deps) -> html.Div:
@@ -134,22 +137,32 @@ def register(app: Dash, deps: Deps) -> None:
             return no_update
         return ctx.triggered_id["incident"]
 
+    coverage_cache = CoverageCache(COVERAGE_MAX_AGE_S)
+
     @app.callback(
         Output(ids.DESK_DETAILS, "children"),
         Output(ids.DESK_SUGGESTIONS, "children"),
         Output(ids.DESK_ORDERS, "children"),
         Output(ids.DESK_CAMERAS, "children"),
         Output(ids.DESK_SHOWN, "data"),
+        Output(ids.DESK_COVERAGE, "data"),
+        Output(ids.DESK_COVERAGE, "hideout"),
         Input(ids.DESK_SELECTED, "data"),
         Input(ids.DESK_TICK, "n_intervals"),
         State(ids.DESK_SHOWN, "data"),
+        State(ids.DESK_COVERAGE, "hideout"),
     )
     def show(
-        incident_id: int | None, _n: int | None, before: dict[str, Any] | None
+        incident_id: int | None,
+        _n: int | None,
+        before: dict[str, Any] | None,
+        drawn: dict[str, Any] | None,
     ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
+        cover = coverage_cache.get(lambda: _coverage(deps))
+        layer = _coverage_layer(cover, drawn)
         if incident_id is None:
-            return html.P("Select an incident in the queue."), None, None, None, None
+            return html.P("Select an incident in the queue."), None, None, None, None, *layer
         now = datetime.now(UTC)
         router = deps.router()
         with deps.pool.connection() as conn:
@@ -162,7 +175,7 @@ def register(app: Dash, deps: Deps) -> None:
                 row["lat"],
             )[:6]
             call_signs = {u.id: u.call_sign for u in inc.unit_snapshots(conn)}
-        ranked = [dataclasses.asdict(s) for s in shown.ranked]
+        ranked = views.with_coverage([dataclasses.asdict(s) for s in shown.ranked], cover)
         excluded = [
             {
                 "unit_id": e.unit_id,
@@ -172,13 +185,14 @@ def register(app: Dash, deps: Deps) -> None:
             for e in shown.excluded
         ]
         key = views.suggestions_key(incident_id, ranked, shown.shortfall, excluded, orders)
+        key += views.coverage_key(ranked)
         if before and before.get("key") == key:
             # Unchanged: re-rendering would replace the buttons under the
             # dispatcher's pointer and a click could be lost between press and release.
-            return (no_update,) * 5
+            return (*(no_update,) * 5, *layer)
         return (
             layout.details(row, views.clock_text(row["created_at"], deps.tz)),
-            layout.suggestions_table(ranked, shown.shortfall, excluded),
+            layout.suggestions_table(ranked, shown.shortfall, excluded, views.coverage_note(cover)),
             layout.orders_list(orders),
             layout.cameras_list(cams),
             {
@@ -187,6 +201,7 @@ def register(app: Dash, deps: Deps) -> None:
                 "shortfall": shown.shortfall,
                 "key": key,
             },
+            *layer,
         )
 
     @app.callback(
@@ -236,6 +251,24 @@ def register(app: Dash, deps: Deps) -> None:
         with deps.pool.connection() as conn:
             done = inc.close_incident(conn, incident_id, f"desk:{user.name}", datetime.now(UTC))
         return f"Incident #{incident_id} closed." if done else "It was closed already."
+
+
+def _coverage(deps: Deps) -> Coverage:
+    """Road covered now within the target by available, fresh, driving units."""
+    now = datetime.now(UTC)
+    with deps.pool.connection() as conn:
+        units = inc.unit_snapshots(conn)
+    unit_ids, lons, lats = coverage_units(units, now, deps.dispatch.max_fix_age_s)
+    return coverage(deps.router(), unit_ids, lons, lats, deps.dispatch.coverage_target_s)
+
+
+def _coverage_layer(cover: Coverage, drawn: dict[str, Any] | None) -> tuple[Any, Any]:
+    """(data, hideout) for the coverage layer; nothing is sent when the
+    browser already draws this coverage (its key rides in ``hideout``)."""
+    key = views.coverage_layer_key(cover)
+    if drawn and drawn.get("key") == key:
+        return no_update, no_update
+    return views.coverage_geojson(cover), {"key": key}
 
 
 def _send(deps: Deps, user: str, shown: dict[str, Any], pick: inc.Pick) -> str:

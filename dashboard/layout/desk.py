@@ -161,6 +161,24 @@ def desk_map(
         children=[
             *basemap(roads, tile_url, tile_attribution),
             dl.GeoJSON(data=beats, style=js("beatStyle"), interactive=False),
+            # Its own pane above the roads and below beats, incidents and units.
+            dl.Pane(name="coverage", style={"zIndex": 300}),
+            dl.LayersControl(
+                [
+                    dl.Overlay(
+                        dl.GeoJSON(
+                            id=ids.DESK_COVERAGE,
+                            data=empty,
+                            style=js("coverageStyle"),
+                            interactive=False,
+                            pane="coverage",
+                        ),
+                        name="Road covered by available vehicles",
+                        checked=True,
+                    )
+                ],
+                position="topright",
+            ),
             dl.GeoJSON(
                 id=ids.DESK_UNITS,
                 data=empty,
@@ -269,9 +287,22 @@ def desk(
 
 
 def suggestions_table(
-    rows: list[dict[str, Any]], shortfall: str | None, excluded: list[dict[str, Any]]
+    rows: list[dict[str, Any]],
+    shortfall: str | None,
+    excluded: list[dict[str, Any]],
+    coverage_note: str | None = None,
 ) -> html.Div:
-    head = html.Tr([html.Th(h) for h in ("", "Unit", "ETA", "Road", "Line", "Fix", "Why")])
+    """Suggested units, best first. ``coverage_pct``/``coverage_drop_pct`` in
+    a row (see ``views.with_coverage``) fill "Coverage if sent"."""
+    cover_head = html.Th(
+        "Coverage if sent",
+        title="Share of the road network the other available vehicles still "
+        "reach within the target time if this unit goes",
+    )
+    head = html.Tr(
+        [html.Th(h) for h in ("", "Unit", "ETA", "Road", "Line", "Fix")]
+        + [cover_head, html.Th("Why")]
+    )
     body = [
         html.Tr(
             [
@@ -287,6 +318,7 @@ def suggestions_table(
                 html.Td(f"{r['road_distance_m']:.0f} m"),
                 html.Td(f"{r['straight_distance_m']:.0f} m"),
                 html.Td(f"{r['fix_age_s']:.0f} s"),
+                _coverage_cell(r),
                 html.Td("; ".join(r["reasons"])),
             ]
         )
@@ -296,7 +328,22 @@ def suggestions_table(
     notes = [html.P(shortfall, className="shortfall")] if shortfall else []
     if stale:
         notes.append(html.P("Stale fix, not suggested: " + ", ".join(stale), className="stale"))
+    if coverage_note:
+        notes.append(html.P(coverage_note, className="coverage-note"))
     return html.Div([html.Table([head, *body], className="suggestions"), *notes])
+
+
+def _coverage_cell(row: dict[str, Any]) -> html.Td:
+    """ "92 % (−6 %)": what stays covered if the unit goes, and the drop; a
+    drop of 5 points or more is marked."""
+    if row.get("coverage_pct") is None:
+        return html.Td("–")
+    drop = int(row.get("coverage_drop_pct") or 0)
+    change = f"−{drop} %" if drop else "±0"
+    return html.Td(
+        f"{row['coverage_pct']} % ({change})",
+        className="coverage-cost" if drop >= 5 else "coverage",
+    )
 
 
 def details(row: dict[str, Any], local_time: str) -> list[Any]:
