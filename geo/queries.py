@@ -114,3 +114,25 @@ def incident_orders(conn: psycopg.Connection, incident_id: int) -> list[dict[str
 def incident_type_list(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Incident types with English and Chinese names and default priority."""
     return _rows(conn, "incident_type_list")
+
+
+def replay_incident_list(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` incidents, for choosing a replay window."""
+    return _rows(conn, "replay_incident_list", (limit,))
+
+
+def replay_window_incidents(
+    conn: psycopg.Connection, window: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Incidents open at any time in [t1, t2] (``window`` has ``t1`` and ``t2``)."""
+    return _rows(conn, "replay_window_incidents", window)
+
+
+def replay_window_events(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every event in [t1, t2], oldest first."""
+    return _rows(conn, "replay_window_events", window)
+
+
+def replay_status_before(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each unit's last status-changing event in [since, t1): its status at t1."""
+    return _rows(conn, "replay_status_before", window)

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import flask
 import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
-from psycopg.rows import dict_row
 from werkzeug.exceptions import BadRequest
 
 from dashboard import auth, ids, views
@@ -30,33 +29,6 @@ from geo.replay import StatusEvent, StatusTimeline, Track, snapshot_at
 CACHED_WINDOWS = 4
 INCIDENT_CHOICES = 200
 STATUS_LOOKBACK = timedelta(days=7)
-
-# Readers the page needs that geo does not have yet. They belong in
-# geo/sql/queries/ next to geo functions (left for the storage side).
-_INCIDENT_LIST = """
-SELECT i.id, i.priority, i.status, i.created_at, t.name_en
-FROM incidents i JOIN incident_types t ON t.id = i.type
-ORDER BY i.created_at DESC, i.id DESC LIMIT %s"""
-_WINDOW_INCIDENTS = """
-SELECT i.id, i.priority, i.status, t.name_en, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat
-FROM incident_clock c JOIN incidents i ON i.id = c.incident_id
-JOIN incident_types t ON t.id = i.type
-WHERE c.created_at <= %(t2)s AND (c.closed_at IS NULL OR c.closed_at >= %(t1)s)"""
-_WINDOW_EVENTS = """
-SELECT id, at, kind, actor, incident_id, unit_id, order_id,
-       ST_X(geom) AS lon, ST_Y(geom) AS lat, data
-FROM events WHERE at BETWEEN %(t1)s AND %(t2)s ORDER BY at, id"""
-# Each unit's last status-changing event before the window: its status at t1.
-_STATUS_BEFORE = """
-SELECT DISTINCT ON (unit_id) at, unit_id, kind, data FROM events
-WHERE unit_id IS NOT NULL AND at < %(t1)s AND at >= %(since)s
-  AND kind <> 'transition_refused' AND (data ? 'to' OR data ? 'status')
-ORDER BY unit_id, at DESC, id DESC"""
-
-
-def _rows(conn: psycopg.Connection, query: str, params: Any) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
 
 
 class Loaded(NamedTuple):
@@ -74,8 +46,8 @@ class Loaded(NamedTuple):
 def load_window(conn: psycopg.Connection, start: datetime, end: datetime) -> Loaded:
     """Tracks (one read), unit statuses, events and incidents of a window."""
     window = {"t1": start, "t2": end, "since": start - STATUS_LOOKBACK}
-    events = _rows(conn, _WINDOW_EVENTS, window)
-    changes = [*_rows(conn, _STATUS_BEFORE, window), *events]
+    events = queries.replay_window_events(conn, window)
+    changes = [*queries.replay_status_before(conn, window), *events]
     statuses = StatusTimeline(
         StatusEvent(e["at"], e["unit_id"], status)
         for e in changes
@@ -88,7 +60,7 @@ def load_window(conn: psycopg.Connection, start: datetime, end: datetime) -> Loa
         statuses,
         {u["id"]: u for u in queries.unit_positions(conn, end)},
         events,
-        _rows(conn, _WINDOW_INCIDENTS, window),
+        queries.replay_window_incidents(conn, window),
     )
 
 
@@ -121,7 +93,7 @@ def _window(data: dict[str, Any] | None) -> tuple[datetime, datetime] | None:
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.pool.connection() as conn:
-        incidents = _rows(conn, _INCIDENT_LIST, (INCIDENT_CHOICES,))
+        incidents = queries.replay_incident_list(conn, INCIDENT_CHOICES)
         roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
         bounds = queries.city_extent(conn)
     choices = [
