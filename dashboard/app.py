@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 from dash import Dash, Input, Output, dcc, html
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from dashboard import auth, ids, views
 from dashboard.callbacks import desk as desk_callbacks
@@ -101,8 +102,11 @@ def create_app(
 
     @app.server.get("/healthz")
     def healthz() -> tuple[str, int]:
-        with pool.connection() as conn:
-            conn.execute("SELECT 1")
+        try:
+            with pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except (PoolTimeout, psycopg.Error):
+            return "database unavailable", 503
         return "ok", 200
 
     auth.install(
