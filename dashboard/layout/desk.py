@@ -29,6 +29,18 @@ def _field(label: str, control: Any, name: str) -> html.Div:
     )
 
 
+def page_header(title: str, user: str, role: str) -> html.Div:
+    """The signed-in pages' header: page name, who is signed in, sign-out."""
+    return html.Div(
+        className="desk-header",
+        children=[
+            html.Div(f"dispatchmap · {title}", className="desk-title"),
+            html.Div(f"{user} ({role})", className="desk-user"),
+            html.Form(html.Button("Sign out", type="submit"), method="post", action="/logout"),
+        ],
+    )
+
+
 def new_incident_form(types: list[dict[str, Any]]) -> html.Div:
     options = [{"label": f"{t['name_en']} · {t['name_zh']}", "value": t["id"]} for t in types]
     return html.Div(
@@ -206,16 +218,7 @@ def desk(
     return html.Div(
         className="desk",
         children=[
-            html.Div(
-                className="desk-header",
-                children=[
-                    html.Div("dispatchmap · desk", className="desk-title"),
-                    html.Div(f"{user} ({role})", className="desk-user"),
-                    html.Form(
-                        html.Button("Sign out", type="submit"), method="post", action="/logout"
-                    ),
-                ],
-            ),
+            page_header("desk", user, role),
             html.Div(
                 className="desk-body",
                 children=[

@@ -9,6 +9,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.layout.desk import page_header
 from dashboard.layout.wall import basemap, js
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
@@ -210,16 +211,7 @@ def replay(
     return html.Div(
         className="desk replay",
         children=[
-            html.Div(
-                className="desk-header",
-                children=[
-                    html.Div("dispatchmap · replay", className="desk-title"),
-                    html.Div(f"{user} ({role})", className="desk-user"),
-                    html.Form(
-                        html.Button("Sign out", type="submit"), method="post", action="/logout"
-                    ),
-                ],
-            ),
+            page_header("replay", user, role),
             html.Div(
                 className="replay-body",
                 children=[

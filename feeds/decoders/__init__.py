@@ -10,7 +10,7 @@ validation steps, which own those reason codes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Reason codes a decoder may raise. The pipeline adds its own (see feeds.pipeline).
@@ -18,6 +18,16 @@ UNDECODABLE = "undecodable"
 BAD_CHECKSUM = "bad_checksum"
 NO_FIX = "no_fix"
 UNSUPPORTED = "unsupported"
+
+
+def anchor(received_at: datetime | None) -> datetime:
+    """The moment that dates a payload without a full date (NMEA GGA, LIP short
+    reports): ``received_at`` in UTC, or now. A naive time is a caller's bug."""
+    if received_at is None:
+        return datetime.now(UTC)
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    return received_at.astimezone(UTC)
 
 
 class DecodeError(ValueError):

@@ -24,7 +24,7 @@ import calendar
 import math
 from datetime import UTC, datetime
 
-from feeds.decoders import NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, Fix
+from feeds.decoders import NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, Fix, anchor
 
 LIP_PID = 0x0A
 _LON_DEG_PER_UNIT = 360 / 2**25
@@ -92,7 +92,7 @@ def decode(device_id: str, payload: bytes, *, received_at: datetime | None = Non
     short, reserved PDU type), ``unsupported`` (valid LIP PDUs other than
     location reports, shapes not decoded), ``no_fix`` (long report without shape).
     """
-    anchor_at = _anchor(received_at)
+    anchor_at = anchor(received_at)
     bits = _Bits(_sds_bytes(payload))
     pid = bits.take(8)
     if pid != LIP_PID:
@@ -161,14 +161,6 @@ def encode_short(
         value = (value << width) | field
     value <<= 4  # pad the 76-bit PDU to whole octets
     return f"{LIP_PID:02X}{value:020X}"
-
-
-def _anchor(received_at: datetime | None) -> datetime:
-    if received_at is None:
-        return datetime.now(UTC)
-    if received_at.tzinfo is None:
-        raise ValueError("received_at must be timezone-aware")
-    return received_at.astimezone(UTC)
 
 
 def _sds_bytes(payload: bytes) -> bytes:

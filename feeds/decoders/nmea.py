@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, Fix
+from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, Fix, anchor
 
 KMH_PER_KNOT = 1.852
 _HALF_DAY = timedelta(hours=12)
@@ -48,7 +48,7 @@ def decode(device_id: str, payload: bytes, *, received_at: datetime | None = Non
     checksum (wrong, missing or malformed ``*hh``); ``no_fix`` when every epoch
     says so (RMC status ``V``, GGA quality 0).
     """
-    anchor_at = _anchor(received_at)
+    anchor_at = anchor(received_at)
     parts, bad_checksums = _read_parts(_text(payload))
     if not parts:
         if bad_checksums:
@@ -73,14 +73,6 @@ def checksum_ok(sentence: str) -> bool:
     for byte in body.encode("ascii", "replace"):  # cheaper than reduce with a lambda per char
         computed ^= byte
     return given.upper() == f"{computed:02X}"
-
-
-def _anchor(received_at: datetime | None) -> datetime:
-    if received_at is None:
-        return datetime.now(UTC)
-    if received_at.tzinfo is None:
-        raise ValueError("received_at must be timezone-aware")
-    return received_at.astimezone(UTC)
 
 
 def _text(payload: bytes) -> str:
