@@ -46,6 +46,7 @@ def wall_page(deps: Deps) -> html.Div:
         tile_attribution=deps.dash.tile_attribution,
         refresh_ms=deps.dash.refresh_ms,
         demo=deps.dash.demo,
+        lang=deps.dash.language,
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dashboard.i18n import t
 from geo.cameras import fov_cone
 from geo.coverage import Coverage
 from geo.replay import Track, TrackPoint, segment_between, split_at_gaps
@@ -248,6 +249,7 @@ def wall_alarms(
     now: datetime,
     stale_s: float,
     offline_s: float,
+    lang: str = "en",
 ) -> list[dict[str, Any]]:
     """The wall's alarm strip: open alarms (most severe first), then units whose
     fix is stale or who went offline. ``fresh`` marks alarms of the last minute."""
@@ -256,7 +258,8 @@ def wall_alarms(
     for a in open_alarms:
         who = call_sign.get(a["unit_id"], "") if a["unit_id"] else ""
         where = f"#{a['incident_id']}" if a["incident_id"] else ""
-        text = " ".join(p for p in (ALARM_LABEL.get(a["kind"], a["kind"]), who, where) if p)
+        label = t(ALARM_LABEL.get(a["kind"], a["kind"]), lang)
+        text = " ".join(p for p in (label, who, where) if p)
         out.append(
             {
                 "text": text,
@@ -267,7 +270,8 @@ def wall_alarms(
     for u in units:
         state = presence(u["fix_age_s"], stale_s, offline_s)
         if state in ("stale", "offline"):
-            out.append({"text": f"{u['call_sign']} {state}", "severity": 3, "fresh": False})
+            text = f"{u['call_sign']} {t(state, lang)}"
+            out.append({"text": text, "severity": 3, "fresh": False})
     return out
 
 

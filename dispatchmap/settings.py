@@ -8,6 +8,7 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
@@ -126,6 +127,7 @@ class DashboardSettings(BaseSettings):
     tile_url: str | None = None
     tile_attribution: str = "© OpenStreetMap contributors"
     timezone: str = "Europe/Helsinki"
+    language: Literal["en", "zh"] = "en"  # labels of the wall
     demo: bool = False
     demo_login: str | None = None  # shown on the login page under `make demo` only
     session_hours: float = Field(default=12.0, gt=0, le=24 * 7)

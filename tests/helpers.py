@@ -106,3 +106,17 @@ class Inbox:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+
+def http_status(request: object, timeout: float = 10.0) -> int:
+    """The status of one HTTP request (a URL or urllib Request), its socket closed
+    whatever the answer (an unclosed one fails a later test as a ResourceWarning)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # type: ignore[arg-type]
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return int(exc.code)

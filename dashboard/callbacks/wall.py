@@ -34,13 +34,16 @@ def register(app: Dash, deps: Deps) -> None:
             incidents = queries.open_incidents(conn, now)
             open_alarms = alarms.open_alarms(conn)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
+        lang = deps.dash.language
         return (
             views.units_geojson(rows, stale_s, offline_s, deps.tz),
-            counters(views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows)),
+            counters(
+                views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows), lang
+            ),
             views.clock_text(now, deps.tz),
             views.incidents_geojson(incidents),
-            incident_counts(Counter(r["priority"] for r in incidents)),
-            alarm_strip(views.wall_alarms(open_alarms, rows, now, stale_s, offline_s)),
+            incident_counts(Counter(r["priority"] for r in incidents), lang),
+            alarm_strip(views.wall_alarms(open_alarms, rows, now, stale_s, offline_s, lang), lang),
         )
 
     every = max(1, round(QUALITY_TILE_EVERY_MS / deps.dash.refresh_ms))

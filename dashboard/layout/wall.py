@@ -8,6 +8,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.i18n import t
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
@@ -37,29 +38,33 @@ def basemap(roads: dict[str, Any], tile_url: str | None, attribution: str) -> li
 
 
 def overlays(
-    beats: dict[str, Any], stations: dict[str, Any], cameras: dict[str, Any], cones: dict[str, Any]
+    beats: dict[str, Any],
+    stations: dict[str, Any],
+    cameras: dict[str, Any],
+    cones: dict[str, Any],
+    lang: str = "en",
 ) -> list[Any]:
     return [
         dl.Overlay(
             dl.GeoJSON(
                 id=ids.BEATS, data=beats, style=js("beatStyle"), onEachFeature=js("beatLabel")
             ),
-            name="Beats",
+            name=t("Beats", lang),
             checked=True,
         ),
         dl.Overlay(
             dl.GeoJSON(id=ids.CONES, data=cones, style=js("coneStyle"), interactive=False),
-            name="Camera view",
+            name=t("Camera view", lang),
             checked=False,
         ),
         dl.Overlay(
             dl.GeoJSON(id=ids.CAMERAS, data=cameras, pointToLayer=js("cameraMarker")),
-            name="Cameras",
+            name=t("Cameras", lang),
             checked=True,
         ),
         dl.Overlay(
             dl.GeoJSON(id=ids.STATION, data=stations, pointToLayer=js("stationMarker")),
-            name="Station",
+            name=t("Station", lang),
             checked=True,
         ),
         dl.Overlay(
@@ -68,7 +73,7 @@ def overlays(
                 data={"type": "FeatureCollection", "features": []},
                 pointToLayer=js("incidentMarker"),
             ),
-            name="Incidents",
+            name=t("Incidents", lang),
             checked=True,
         ),
         dl.Overlay(
@@ -78,14 +83,18 @@ def overlays(
                 pointToLayer=js("unitMarker"),
                 onEachFeature=js("unitTooltip"),
             ),
-            name="Units",
+            name=t("Units", lang),
             checked=True,
         ),
     ]
 
 
-def legend() -> html.Div:
-    items = [("online", "Online"), ("stale", "Stale fix"), ("offline", "Offline")]
+def legend(lang: str = "en") -> html.Div:
+    items = [
+        ("online", t("Online", lang)),
+        ("stale", t("Stale fix", lang)),
+        ("offline", t("Offline", lang)),
+    ]
     return html.Div(
         className="legend",
         children=[
@@ -95,23 +104,25 @@ def legend() -> html.Div:
             html.Div(
                 [
                     html.Span("▲", className="kind-glyph"),
-                    " car  ",
+                    f" {t('car', lang)}  ",
                     html.Span("◆", className="kind-glyph"),
-                    " motorbike  ",
+                    f" {t('motorbike', lang)}  ",
                     html.Span("●", className="kind-glyph"),
-                    " foot",
+                    f" {t('foot', lang)}",
                 ]
             )
         ],
     )
 
 
-def header(demo: bool) -> html.Div:
+def header(demo: bool, lang: str = "en") -> html.Div:
     return html.Div(
         className="wall-header",
         children=[
             html.Div("dispatchmap · wall", className="wall-title"),
-            html.Div("DEMO MODE: simulated fleet", className="demo-badge") if demo else None,
+            html.Div(t("DEMO MODE: simulated fleet", lang), className="demo-badge")
+            if demo
+            else None,
             html.Div(id=ids.COUNTERS, className="wall-counters"),
             html.Div(id=ids.WALL_INCIDENT_COUNTS, className="wall-counters incidents"),
             html.Div(id=ids.WALL_QUALITY, className="tile wall-quality"),
@@ -132,6 +143,7 @@ def wall(
     tile_attribution: str,
     refresh_ms: int,
     demo: bool,
+    lang: str = "en",
 ) -> html.Div:
     """The whole wall page. ``bounds`` (min_lon, min_lat, max_lon, max_lat) frames the map."""
     view: dict[str, Any] = {"center": [0, 0], "zoom": 2}
@@ -146,7 +158,7 @@ def wall(
     return html.Div(
         className="wall",
         children=[
-            header(demo),
+            header(demo, lang),
             html.Div(id=ids.WALL_ALARMS, className="alarm-strip"),
             dl.Map(
                 id=ids.MAP,
@@ -157,48 +169,58 @@ def wall(
                 **view,
                 children=[
                     *basemap(roads, tile_url, tile_attribution),
-                    dl.LayersControl(overlays(beats, stations, cameras, cones), collapsed=False),
+                    dl.LayersControl(
+                        overlays(beats, stations, cameras, cones, lang), collapsed=False
+                    ),
                     dl.ScaleControl(position="bottomleft", imperial=False),
                 ],
             ),
-            legend(),
+            legend(lang),
             html.Div(id=ids.LAST_UPDATE, className="last-update"),
             dcc.Interval(id=ids.TICK, interval=refresh_ms),
         ],
     )
 
 
-def counters(presence: dict[str, int], statuses: dict[str, int]) -> list[html.Div]:
+def counters(
+    presence: dict[str, int], statuses: dict[str, int], lang: str = "en"
+) -> list[html.Div]:
     """The counter tiles: units by presence, then by dispatch status."""
     tiles = [
         html.Div(
-            [html.Div(str(n), className="count"), html.Div(key.replace("_", " "))],
+            [html.Div(str(n), className="count"), html.Div(t(key.replace("_", " "), lang))],
             className=f"tile presence-{key}",
         )
         for key, n in presence.items()
     ]
     tiles += [
-        html.Div([html.Div(str(n), className="count"), html.Div(key)], className="tile status")
+        html.Div(
+            [html.Div(str(n), className="count"), html.Div(t(key.replace("_", " "), lang))],
+            className="tile status",
+        )
         for key, n in statuses.items()
     ]
     return tiles
 
 
-def incident_counts(by_priority: dict[int, int]) -> list[html.Div]:
+def incident_counts(by_priority: dict[int, int], lang: str = "en") -> list[html.Div]:
     """Open incidents by priority; P1 in red."""
     return [
         html.Div(
-            [html.Div(str(by_priority.get(p, 0)), className="count"), html.Div(f"P{p} open")],
+            [
+                html.Div(str(by_priority.get(p, 0)), className="count"),
+                html.Div(f"P{p} {t('open', lang)}"),
+            ],
             className=f"tile incident-p{p}",
         )
         for p in (1, 2, 3, 4)
     ]
 
 
-def alarm_strip(alarms: list[dict[str, Any]]) -> list[html.Div]:
+def alarm_strip(alarms: list[dict[str, Any]], lang: str = "en") -> list[html.Div]:
     """One chip per alarm, most severe first; a new one (``fresh``) flashes."""
     if not alarms:
-        return [html.Div("No alarms", className="alarm-chip calm")]
+        return [html.Div(t("No alarms", lang), className="alarm-chip calm")]
     return [
         html.Div(
             a["text"],

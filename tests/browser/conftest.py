@@ -52,6 +52,7 @@ def dashboard_url(db_url: str) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+    server.server_close()
     thread.join(10)
     pool.close()
 

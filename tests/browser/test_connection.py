@@ -44,5 +44,6 @@ def test_lost_server_is_announced_and_recovery_clears_it(browser, db_url, artifa
     finally:
         context.close()
         server.shutdown()
+        server.server_close()
         thread.join(10)
         pool.close()

@@ -13,7 +13,14 @@ import psycopg
 
 from geo import access
 from tests.conftest import wait_until
-from tests.helpers import Inbox, publish_all, publisher, running_dispatcher, running_ingest
+from tests.helpers import (
+    Inbox,
+    http_status,
+    publish_all,
+    publisher,
+    running_dispatcher,
+    running_ingest,
+)
 
 
 def test_dispatcher_creates_dispatches_and_sees_the_acknowledgement(
@@ -99,11 +106,7 @@ def _post_callback(url: str, cookie: str, body: dict) -> int:
         method="POST",
         headers={"Content-Type": "application/json", "Cookie": cookie, "Origin": url},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    return http_status(request)
 
 
 def test_a_wall_user_cannot_dispatch_the_server_refuses(page, dashboard_url, db_url):
@@ -143,9 +146,4 @@ def test_cross_site_posts_are_refused(dashboard_url):
         method="POST",
         headers={"Origin": "http://evil.example"},
     )
-    try:
-        urllib.request.urlopen(request, timeout=10)
-        status = 200
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    assert status == 403
+    assert http_status(request) == 403

@@ -6,8 +6,6 @@ exports as CSV and GeoJSON to a signed-in reviewer only."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -17,6 +15,7 @@ import psycopg
 from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.conftest import wait_until
+from tests.helpers import http_status
 
 TZ = ZoneInfo("Europe/Helsinki")  # DashboardSettings' default station time zone
 LON = 24.9440
@@ -144,12 +143,7 @@ def test_reviewer_replays_an_incident(page, sign_in, dashboard_url, db_url, arti
     features = json.loads(geo.text())["features"]
     assert features[0]["properties"]["call_sign"] == "C-01"
     assert [f["properties"]["kind"] for f in features[1:3]] == ["created", "suggestions_shown"]
-    try:
-        urllib.request.urlopen(f"{dashboard_url}/replay/export.csv?{query}", timeout=10)
-        status = 200
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    assert status == 403
+    assert http_status(f"{dashboard_url}/replay/export.csv?{query}") == 403
 
 
 def test_bad_times_are_refused_next_to_the_field(page, sign_in, dashboard_url):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from tests.conftest import wait_equal
-from tests.helpers import publish_all, publisher, running_ingest
+from tests.helpers import http_status, publish_all, publisher, running_ingest
 
 
 def latest_lat(db_url: str) -> float | None:
@@ -125,15 +125,11 @@ def test_wall_data_is_refused_without_a_sign_in_outside_demo(db_url, browser):
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        try:
-            urllib.request.urlopen(request, timeout=10)
-            status = 200
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        assert status == 403
+        assert http_status(request) == 403
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as response:
             assert response.url.endswith("/login?next=/wall")
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(10)
         pool.close()
