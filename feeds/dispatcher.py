@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from feeds.decoders import DecodeError
 from feeds.decoders import status as status_decoder
 from feeds.decoders.native import parse_time
 from feeds.pipeline import Message
+from feeds.session import AckedSession
 from feeds.topics import Topics
 from geo import alarms, queries
 from geo import incidents as inc
@@ -62,41 +62,26 @@ class DispatchWorker:
         self.thresholds = thresholds
         self.arrival_radius_m = arrival_radius_m
         self.tick_s = tick_s
-        self.queue: queue.Queue[Message] = queue.Queue(maxsize=10000)
-        self.connected = threading.Event()
-        self._stop = threading.Event()
         self._conn: psycopg.Connection | None = None
         self.handled = 0
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+        self.session = AckedSession(
+            host=mqtt_host,
+            port=mqtt_port,
             client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            queue_max=10000,
+            filters=topics.dispatch_subscriptions,
+            credentials=credentials,
         )
-        if credentials is not None:
-            self.client.username_pw_set(*credentials)
-        self.client.manual_ack_set(True)
-        self.client.reconnect_delay_set(1, 30)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.mqtt_host, self.mqtt_port = mqtt_host, mqtt_port
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if not reason_code.is_failure:
-            client.subscribe([(t, 1) for t in self.topics.dispatch_subscriptions()])
-            self.connected.set()
-
-    def _on_message(self, client, userdata, msg):
-        self.queue.put(Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid))
+        self.client = self.session.client  # orders are published on the same connection
+        self.queue = self.session.queue
+        self.connected = self.session.connected
+        self._stop = self.session.stopping
 
     def start(self) -> None:
-        self.client.connect_async(self.mqtt_host, self.mqtt_port, keepalive=30)
-        self.client.loop_start()
+        self.session.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self.client.loop_stop()
-        self.client.disconnect()
+        self.session.stop()
         if self._conn is not None:
             self._conn.close()
 
@@ -110,8 +95,7 @@ class DispatchWorker:
                 message = None
             if message is not None:
                 self._with_db(self._handle, message)
-                if message.mid:
-                    self.client.ack(message.mid, 1)
+                self.session.ack(message)
                 self.handled += 1
             if time.monotonic() >= next_tick:
                 self._with_db(self._tick)

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 import psycopg
 
 from feeds.metrics import IngestMetrics
 from feeds.pipeline import STORE_ERROR, Message, Outcome, Pipeline, Rejection
+from feeds.session import AckedSession
 from feeds.topics import Topics
 from feeds.writer import BatchResult, Writer, ingest_batch
 
@@ -71,58 +70,28 @@ class IngestWorker:
         self.share_group = share_group
         self.batch_max = batch_max
         self.batch_wait_s = batch_wait_ms / 1000.0
-        self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_max)
         self.stats = IngestStats()
         self.metrics = IngestMetrics()
         self.writer = Writer()
-        self._stop = threading.Event()
         self._conn: psycopg.Connection | None = None
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+        self.session = AckedSession(
+            host=mqtt_host,
+            port=mqtt_port,
             client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            queue_max=queue_max,
+            filters=lambda: topics.subscriptions(share_group),
+            credentials=credentials,
         )
-        self.client.manual_ack_set(True)
-        self.client.max_inflight_messages_set(queue_max)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        if credentials is not None:
-            self.client.username_pw_set(*credentials)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.mqtt_host, self.mqtt_port = mqtt_host, mqtt_port
-        self.connected = threading.Event()
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            log.warning("broker refused connection: %s", reason_code)
-            return
-        # Subscribing again on every connect is harmless with a persistent
-        # session and needed when the broker lost it.
-        client.subscribe([(f, 1) for f in self.topics.subscriptions(self.share_group)])
-        self.connected.set()
-        log.info("connected to broker %s:%s", self.mqtt_host, self.mqtt_port)
-
-    def _on_message(self, client, userdata, msg):
-        message = Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid)
-        # A full queue blocks the network thread (backpressure), but never past
-        # stop(): the message is unacknowledged, so the broker redelivers it.
-        while not self._stop.is_set():
-            try:
-                self.queue.put(message, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        self.queue = self.session.queue
+        self.connected = self.session.connected
+        self._stop = self.session.stopping
 
     def start(self) -> None:
         """Connect (retrying in the background) and start the network thread."""
-        self.client.connect_async(self.mqtt_host, self.mqtt_port, keepalive=30)
-        self.client.loop_start()
+        self.session.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self.client.loop_stop()
-        self.client.disconnect()
+        self.session.stop()
         if self._conn is not None:
             self._conn.close()
 
@@ -232,8 +201,7 @@ class IngestWorker:
 
     def _ack(self, outcomes: list[Outcome]) -> None:
         for o in outcomes:
-            if o.message.mid:
-                self.client.ack(o.message.mid, 1)
+            self.session.ack(o.message)
 
     def _count(self, outcomes: list[Outcome], positions: int, duplicates: int, events: int) -> None:
         s = self.stats

@@ -9,7 +9,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.layout.wall import basemap, js
+from dashboard.layout.wall import basemap, centred_view, js
 
 NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
 
@@ -157,12 +157,7 @@ def desk_map(
     tile_url: str | None,
     tile_attribution: str,
 ) -> dl.Map:
-    view: dict[str, Any] = {"center": [0, 0], "zoom": 2}
-    if bounds:
-        # Centre and zoom, not bounds: the map is laid out in a grid cell whose
-        # size is not known when Leaflet first fits bounds, which put the city
-        # off to one side.
-        view = {"center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], "zoom": 15}
+    view = centred_view(bounds)
     empty = {"type": "FeatureCollection", "features": []}
     return dl.Map(
         id=ids.DESK_MAP,

@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.layout.desk import page_header
-from dashboard.layout.wall import basemap, js
+from dashboard.layout.wall import basemap, centred_view, js
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
 TRAIL_MINUTES = (0, 1, 2, 5, 10, 15)
@@ -106,9 +106,7 @@ def replay_map(
     tile_url: str | None,
     tile_attribution: str,
 ) -> dl.Map:
-    view: dict[str, Any] = {"center": [0, 0], "zoom": 2}
-    if bounds:
-        view = {"center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], "zoom": 15}
+    view = centred_view(bounds)
     return dl.Map(
         id=ids.REPLAY_MAP,
         className="replay-map",

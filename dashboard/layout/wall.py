@@ -18,6 +18,15 @@ def js(name: str) -> dict[str, str]:
     return {"variable": f"dm.map.{name}"}
 
 
+def centred_view(bounds: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """Centre and zoom on the city (min_lon, min_lat, max_lon, max_lat). Not
+    bounds: a map laid out in a grid cell has no size yet when Leaflet would
+    fit them, which put the city off to one side."""
+    if not bounds:
+        return {"center": [0, 0], "zoom": 2}
+    return {"center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], "zoom": 15}
+
+
 def basemap(roads: dict[str, Any], tile_url: str | None, attribution: str) -> list[Any]:
     """The roads drawn from the loaded city, or a configured tile server instead.
     With no tile URL nothing is fetched from anywhere but this server."""
