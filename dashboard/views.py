@@ -65,6 +65,7 @@ def units_geojson(
                     "fix_age_s": round(r["fix_age_s"]),
                     "speed_kmh": None if r["speed_kmh"] is None else round(r["speed_kmh"]),
                     "heading_deg": r["heading_deg"],
+                    "incident_id": r.get("incident_id"),
                 },
             )
         )

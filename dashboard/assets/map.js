@@ -64,7 +64,8 @@
         "status: " + esc(p.status) + " · " + esc(p.presence) + "<br>" +
         "talkgroup " + esc(p.talkgroup) + " · " + esc(p.phone) + "<br>" +
         "last fix " + esc(p.fix_time) + " (" + esc(p.fix_age_s) + " s ago)" +
-        (p.speed_kmh != null ? " · " + esc(p.speed_kmh) + " km/h" : ""),
+        (p.speed_kmh != null ? " · " + esc(p.speed_kmh) + " km/h" : "") +
+        (p.incident_id != null ? "<br>on incident #" + esc(p.incident_id) : ""),
         { direction: "top", offset: [0, -12] });
     },
   };

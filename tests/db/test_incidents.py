@@ -141,3 +141,14 @@ def test_a_repeated_110_incident_is_created_once(conn):
         first = inc.create_incident(conn, new, "110", "110", T0)
         second = inc.create_incident(conn, new, "110", "110", T0)
     assert first is not None and second is None
+
+
+def test_the_map_knows_each_units_current_incident(conn):
+    from geo import queries
+
+    incident_id = new_incident(conn)
+    with conn.transaction():
+        inc.dispatch_units(conn, incident_id, [inc.Pick("U003")], "desk", T0)
+    rows = {r["id"]: r["incident_id"] for r in queries.unit_positions(conn, T0)}
+    assert rows["U003"] == incident_id and rows["U001"] is None
+    assert len(rows) == 40  # one row a unit, whatever its orders

@@ -44,6 +44,7 @@ def test_counts_and_geojson_skip_units_without_a_fix():
     first = gj["features"][0]["properties"]
     assert first["fix_time"] == "12:00:00"  # 10:00 UTC is 12:00 in Helsinki in winter
     assert first["speed_kmh"] == 12
+    assert first["incident_id"] is None
 
 
 def test_clock_is_in_the_station_time_zone():
