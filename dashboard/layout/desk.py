@@ -18,15 +18,20 @@ def field_error_id(name: str) -> str:
     return f"new-{name}-error"
 
 
-def _field(label: str, control: Any, name: str) -> html.Div:
+def labelled_field(label: str, control: Any, error_id: str) -> html.Div:
+    """A form control with its label and, under it, where its refusal is shown."""
     return html.Div(
         className="field",
         children=[
             html.Label(label, htmlFor=control.id),
             control,
-            html.Div(id=field_error_id(name), className="field-error"),
+            html.Div(id=error_id, className="field-error"),
         ],
     )
+
+
+def _field(label: str, control: Any, name: str) -> html.Div:
+    return labelled_field(label, control, field_error_id(name))
 
 
 def page_header(title: str, user: str, role: str) -> html.Div:

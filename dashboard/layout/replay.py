@@ -9,7 +9,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.layout.desk import page_header
+from dashboard.layout.desk import labelled_field, page_header
 from dashboard.layout.wall import basemap, centred_view, js
 
 SPEEDS = (1, 2, 5, 10, 30, 60)
@@ -25,14 +25,7 @@ def error_id(name: str) -> str:
 
 
 def _field(label: str, control: Any, name: str) -> html.Div:
-    return html.Div(
-        className="field",
-        children=[
-            html.Label(label, htmlFor=control.id),
-            control,
-            html.Div(id=error_id(name), className="field-error"),
-        ],
-    )
+    return labelled_field(label, control, error_id(name))
 
 
 def window_picker(incidents: list[dict[str, Any]]) -> html.Div:
