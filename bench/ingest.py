@@ -59,6 +59,7 @@ from dispatchmap.settings import IngestSettings, ServerSettings, mqtt_host_port
 from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, Fix
 from feeds.decoders.lip import encode_short
 from feeds.ingest import IngestWorker
+from feeds.mqtt_client import BufferedClient
 from feeds.pipeline import DUPLICATE, FUTURE_TIME, ZERO_FIX, Limits, Message, Pipeline
 from feeds.simulator import distance_m, nmea_rmc
 from feeds.topics import Topics
@@ -457,7 +458,8 @@ def mqtt_ceiling(env: Env, client_id: str, expected: int) -> float:
         if count >= expected:
             done.set()
 
-    client = mqtt.Client(
+    # The ingest's own client class: the ceiling is the broker's, not paho's reads.
+    client = BufferedClient(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=False,

@@ -1,18 +1,31 @@
 """The ingest worker: MQTT in, PostGIS out, nothing lost, nothing doubled.
 
-``on_message`` only stamps and queues (it never waits on the database); a
-writer loop takes batches off the bounded queue, runs the pipeline, writes
-the batch in one transaction and only then acknowledges every message of it
-to the broker (paho manual acks, QoS 1, persistent session). If the database
-is down the batch is retried with backoff and nothing is acknowledged, so the
-broker keeps and redelivers; the full queue blocks paho's network thread,
-which stops reading and lets the broker hold the backlog (backpressure).
+``on_message`` only stamps and queues (it never waits on the database).
+Two threads then work as a two-stage pipeline, so that decoding overlaps the
+database's work instead of waiting for it:
+
+- the *decode* thread takes a batch off the bounded queue, registers devices
+  never seen and seeds the GPS-jump step (on its own autocommit connection),
+  and runs every message through the pipeline, in arrival order (one thread,
+  so the jump step judges each device's fixes in order);
+- the *writer* thread (the caller of :meth:`IngestWorker.run`) writes each
+  decoded batch in one transaction and only then acknowledges every message
+  of it to the broker (paho manual acks, QoS 1, persistent session), batches
+  in the order they were received.
+
+If the database is down a batch is retried with backoff and nothing is
+acknowledged, so the broker keeps and redelivers; at most ``ahead`` decoded
+batches wait for the writer, then the decode thread waits, the queue fills,
+and the full queue blocks paho's network thread, which stops reading and lets
+the broker hold the backlog (backpressure).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,12 +34,21 @@ from datetime import UTC, datetime
 import psycopg
 
 from feeds.metrics import IngestMetrics
-from feeds.pipeline import STORE_ERROR, Message, Outcome, Pipeline, Rejection
+from feeds.pipeline import (
+    CONFLICTING_FIX,
+    DUPLICATE,
+    STORE_ERROR,
+    Message,
+    Outcome,
+    Pipeline,
+    Rejection,
+)
 from feeds.session import AckedSession
 from feeds.topics import Topics
-from feeds.writer import BatchResult, Writer, ingest_batch
+from feeds.writer import BatchResult, Writer
 
 log = logging.getLogger("dispatchmap.ingest")
+SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass
@@ -45,8 +67,9 @@ class IngestStats:
 class IngestWorker:
     """One worker process's MQTT session and writer loop.
 
-    ``database_url`` is used for a single long-lived connection that is
-    re-opened with backoff when it breaks.
+    ``database_url`` is used for two long-lived connections (the writer's and
+    the decode thread's), each re-opened with backoff when it breaks.
+    ``ahead`` is how many decoded batches may wait for the writer.
     """
 
     def __init__(
@@ -63,6 +86,7 @@ class IngestWorker:
         batch_wait_ms: int = 100,
         queue_max: int = 20000,
         credentials: tuple[str, str | None] | None = None,
+        ahead: int = 2,
     ) -> None:
         self.database_url = database_url
         self.topics = topics
@@ -74,6 +98,9 @@ class IngestWorker:
         self.metrics = IngestMetrics()
         self.writer = Writer()
         self._conn: psycopg.Connection | None = None
+        self._prep_conn: psycopg.Connection | None = None
+        self._decoded: queue.Queue[list[Outcome]] = queue.Queue(maxsize=ahead)
+        self._decode_error: Exception | None = None
         self.session = AckedSession(
             host=mqtt_host,
             port=mqtt_port,
@@ -92,15 +119,75 @@ class IngestWorker:
 
     def stop(self) -> None:
         self.session.stop()
-        if self._conn is not None:
-            self._conn.close()
+        for conn in (self._conn, self._prep_conn):
+            if conn is not None:
+                conn.close()
 
     def run(self) -> None:
-        """Writer loop; returns after :meth:`stop` (from another thread or a signal)."""
+        """Writer loop, with the decode thread beside it; returns after
+        :meth:`stop` (from another thread or a signal)."""
+        # Three threads share the GIL: paho's, the decoder's (CPU-bound) and the
+        # writer's, which returns to Python after every libpq call. With the
+        # default 5 ms switch interval the writer waits up to 5 ms each time.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        decoder = threading.Thread(target=self._decode_loop, name="ingest-decode", daemon=True)
+        decoder.start()
+        try:
+            while not self._stop.is_set():
+                try:
+                    outcomes = self._decoded.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                self._store(outcomes)
+        finally:
+            self._stop.set()  # a writer that failed must not leave the decoder running
+            decoder.join(5)
+        if self._decode_error is not None:
+            raise RuntimeError("the ingest's decode thread failed") from self._decode_error
+
+    def _decode_loop(self) -> None:
+        try:
+            self._decode_batches()
+        except Exception as exc:
+            # Nothing of an undecoded batch was acknowledged: stop the worker so
+            # its supervisor restarts it, rather than stall with the writer waiting.
+            log.exception("decode thread failed; stopping the worker")
+            self._decode_error = exc
+            self._stop.set()
+
+    def _decode_batches(self) -> None:
         while not self._stop.is_set():
             batch = self._take_batch()
-            if batch:
-                self._store(batch)
+            outcomes = self._decode(batch) if batch else None
+            while outcomes is not None and not self._stop.is_set():
+                try:
+                    self._decoded.put(outcomes, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def _decode(self, batch: list[Message]) -> list[Outcome] | None:
+        """The batch through the pipeline, after its devices are registered and
+        the jump step seeded; None if stopping while the database is away."""
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                self.writer.prepare(self._prep_connection(), self.pipeline, batch)
+                break
+            except psycopg.OperationalError as exc:
+                log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
+                if self._prep_conn is not None:
+                    self._prep_conn.close()
+                self._stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+            except psycopg.Error as exc:
+                # Unseeded jump step and unregistered devices cost little; the
+                # positions are still written (and isolated if the database refuses).
+                log.warning("could not prepare a batch (%s); decoding it unprepared", exc)
+                break
+        else:
+            return None
+        return [self.pipeline.process(m, self.writer.kinds) for m in batch]
 
     def _take_batch(self) -> list[Message]:
         try:
@@ -127,11 +214,16 @@ class IngestWorker:
             self._conn.commit()
         return self._conn
 
-    def _store(self, batch: list[Message]) -> None:
-        written = self._write_with_retry(batch)
+    def _prep_connection(self) -> psycopg.Connection:
+        if self._prep_conn is None or self._prep_conn.closed:
+            self._prep_conn = psycopg.connect(self.database_url, connect_timeout=5, autocommit=True)
+        return self._prep_conn
+
+    def _store(self, outcomes: list[Outcome]) -> None:
+        written = self._write_with_retry(outcomes)
         if written is None:
             return  # stopping: leave the batch unacknowledged, the broker redelivers
-        outcomes, result, write_s = written
+        result, write_s = written
         self._ack(outcomes)
         committed = datetime.now(UTC)
         lags = [(committed - o.message.received_at).total_seconds() for o in outcomes]
@@ -139,27 +231,26 @@ class IngestWorker:
         self.metrics.queue_depth.set(self.queue.qsize())
         self._count(outcomes, result.positions, result.duplicates, result.events)
 
-    def _write(self, batch: list[Message]) -> tuple[list[Outcome], BatchResult, float]:
+    def _write(self, outcomes: list[Outcome]) -> tuple[BatchResult, float]:
         started = time.monotonic()
         conn = self._connection()
         try:
             with conn.transaction():
-                outcomes, result = ingest_batch(conn, self.pipeline, self.writer, batch)
+                result = self.writer.write(conn, outcomes)
         except psycopg.Error:
-            self.writer.forget()  # its caches may name what the rollback undid
+            self.writer.forget_partitions()  # the rollback may have undone one it made
+            _undo_duplicates(outcomes)
             raise
-        return outcomes, result, time.monotonic() - started
+        return result, time.monotonic() - started
 
-    def _write_with_retry(
-        self, batch: list[Message]
-    ) -> tuple[list[Outcome], BatchResult, float] | None:
+    def _write_with_retry(self, outcomes: list[Outcome]) -> tuple[BatchResult, float] | None:
         """Write the batch, however long the database is away; a batch the
         database refuses three times is written message by message, and a
         message it still refuses is quarantined as ``store_error``."""
         delay, refusals = 0.5, 0
         while not self._stop.is_set():
             try:
-                return self._write(batch)
+                return self._write(outcomes)
             except psycopg.OperationalError as exc:
                 log.warning("database unavailable (%s); retrying batch in %.1f s", exc, delay)
                 if self._conn is not None:
@@ -168,40 +259,36 @@ class IngestWorker:
                 refusals += 1
                 log.warning("database refused a batch (%s), attempt %d", exc, refusals)
                 if refusals >= 3:
-                    return self._write_isolating(batch)
+                    return self._write_isolating(outcomes)
             self.stats.db_errors += 1
             self.metrics.db_errors.inc()
             self._stop.wait(delay)
             delay = min(delay * 2, 15.0)
         return None
 
-    def _write_isolating(self, batch: list[Message]) -> tuple[list[Outcome], BatchResult, float]:
+    def _write_isolating(self, outcomes: list[Outcome]) -> tuple[BatchResult, float]:
         started = time.monotonic()
-        outcomes: list[Outcome] = []
         totals = BatchResult(0, 0, 0, 0)
-        for message in batch:
+        for i, outcome in enumerate(outcomes):
             try:
-                done, result, _ = self._write([message])
+                result, _ = self._write([outcome])
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
-                done, result = self._quarantine_store_error(message, exc)
-            outcomes += done
+                outcomes[i] = Outcome(
+                    outcome.message, rejection=Rejection(STORE_ERROR, str(exc)[:500])
+                )
+                result = self._quarantine(outcomes[i])
             totals = totals + result
-        return outcomes, totals, time.monotonic() - started
+        return totals, time.monotonic() - started
 
-    def _quarantine_store_error(
-        self, message: Message, exc: Exception
-    ) -> tuple[list[Outcome], BatchResult]:
-        outcome = Outcome(message, rejection=Rejection(STORE_ERROR, str(exc)[:500]))
+    def _quarantine(self, outcome: Outcome) -> BatchResult:
         conn = self._connection()
         with conn.transaction():
-            result = self.writer.write(conn, [outcome])
-        return [outcome], result
+            return self.writer.write(conn, [outcome])
 
     def _ack(self, outcomes: list[Outcome]) -> None:
-        for o in outcomes:
-            self.session.ack(o.message)
+        self.session.ack_all([o.message for o in outcomes])
 
     def _count(self, outcomes: list[Outcome], positions: int, duplicates: int, events: int) -> None:
         s = self.stats
@@ -211,3 +298,15 @@ class IngestWorker:
         s.events += events
         s.batches += 1
         s.quarantined.update(o.rejection.reason for o in outcomes if o.rejection)
+
+
+WRITER_VERDICTS = frozenset({DUPLICATE, CONFLICTING_FIX})
+
+
+def _undo_duplicates(outcomes: list[Outcome]) -> None:
+    """Forget the writer's ``duplicate`` verdicts of a rolled-back attempt: the
+    retry asks the database again. (The pipeline's own rejections empty the
+    fixes, so a rejected outcome that still has fixes was judged by the writer.)"""
+    for o in outcomes:
+        if o.rejection is not None and o.rejection.reason in WRITER_VERDICTS and o.fixes:
+            o.rejection = None

@@ -36,6 +36,9 @@ POOR_ACCURACY = "poor_accuracy"
 OUTSIDE_AREA = "outside_area"
 GPS_JUMP = "gps_jump"
 DUPLICATE = "duplicate"  # set by the writer: the database already holds this fix
+# Set by the writer: the database holds a fix of this device at this time at
+# another place (a device clock with whole seconds, two receivers on one id).
+CONFLICTING_FIX = "conflicting_fix"
 STORE_ERROR = "store_error"  # set by the ingest: the database refused this one message
 
 # Highest believable speed by unit kind (km/h), for the GPS-jump step; a
@@ -156,10 +159,19 @@ class JumpFilter:
     with only one neighbour known it could wrongly condemn either. State is
     per process; the ingest seeds it from ``device_latest`` for devices it has
     not seen, so a restarted or added worker judges from the stored track.
+
+    The anchor can itself be the bad fix (a device's first fix after a cold
+    start, or the stored track of a device that was moved while off). Then
+    every good fix after it is refused, and they agree with one another: after
+    ``reanchor_after`` refused fixes in a row, each believable from the one
+    before, the filter trusts them and re-anchors on the latest (that fix is
+    accepted; the refused ones stay in quarantine with their reason).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, reanchor_after: int = 3) -> None:
         self.last: dict[str, LastFix] = {}
+        self.reanchor_after = reanchor_after
+        self._refused: dict[str, tuple[LastFix, int]] = {}
 
     def seed(self, device_id: str, last: LastFix) -> None:
         current = self.last.get(device_id)
@@ -170,15 +182,43 @@ class JumpFilter:
         prev = self.last.get(fix.device_id)
         if prev is None or fix.fix_at <= prev.fix_at:
             return None
-        moved_m = distance_m(prev.lon, prev.lat, fix.lon, fix.lat)
-        dt_s = (fix.fix_at - prev.fix_at).total_seconds()
-        speed_kmh = moved_m / dt_s * 3.6
-        if moved_m > min_m and speed_kmh > max_kmh:
-            return Rejection(GPS_JUMP, f"{moved_m:.0f} m in {dt_s:.1f} s = {speed_kmh:.0f} km/h")
-        return None
+        jump = _jump(prev, fix, max_kmh, min_m)
+        if jump is None:
+            self._refused.pop(fix.device_id, None)
+            return None
+        if self._agrees_with_refused(fix, max_kmh, min_m):
+            return None
+        return Rejection(GPS_JUMP, jump)
+
+    def _agrees_with_refused(self, fix: Fix, max_kmh: float, min_m: float) -> bool:
+        """Count a refused fix into its device's run; True once the run is
+        long enough to re-anchor on (the run then starts again)."""
+        here = LastFix(fix.fix_at, fix.lon, fix.lat)
+        refused = self._refused.get(fix.device_id)
+        follows = (
+            refused is not None
+            and fix.fix_at > refused[0].fix_at
+            and _jump(refused[0], fix, max_kmh, min_m) is None
+        )
+        run = refused[1] + 1 if follows and refused is not None else 1
+        if run > self.reanchor_after:
+            del self._refused[fix.device_id]
+            return True
+        self._refused[fix.device_id] = (here, run)
+        return False
 
     def accept(self, fix: Fix) -> None:
         self.seed(fix.device_id, LastFix(fix.fix_at, fix.lon, fix.lat))
+
+
+def _jump(prev: LastFix, fix: Fix, max_kmh: float, min_m: float) -> str | None:
+    """Why ``fix`` cannot follow ``prev`` (distance, time, speed), or None."""
+    moved_m = distance_m(prev.lon, prev.lat, fix.lon, fix.lat)
+    dt_s = (fix.fix_at - prev.fix_at).total_seconds()
+    speed_kmh = moved_m / dt_s * 3.6 if dt_s > 0 else math.inf
+    if moved_m > min_m and speed_kmh > max_kmh:
+        return f"{moved_m:.0f} m in {dt_s:.1f} s = {speed_kmh:.0f} km/h"
+    return None
 
 
 def _undated(decode: Callable[[str, bytes], Sequence[Decoded]]) -> Decoder:

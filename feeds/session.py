@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 import queue
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
+from feeds.mqtt_client import BufferedClient
 from feeds.pipeline import Message
 
 log = logging.getLogger("dispatchmap.mqtt")
+_PUBACK = struct.Struct("!BBH")  # MQTT 3.1.1 PUBACK: type 0x40, remaining length 2, packet id
 
 
 class AckedSession:
@@ -37,7 +40,7 @@ class AckedSession:
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_max)
         self.connected = threading.Event()
         self.stopping = threading.Event()
-        self.client = mqtt.Client(
+        self.client = BufferedClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,
@@ -79,6 +82,17 @@ class AckedSession:
         """Acknowledge a stored message to the broker (QoS 0 ones have no id)."""
         if message.mid:
             self.client.ack(message.mid, 1)
+
+    def ack_all(self, messages: Sequence[Message]) -> None:
+        """Acknowledge a stored batch in one write. paho's ``ack`` queues one
+        4-byte PUBACK at a time, each waking its network thread and costing a
+        send: thousands per batch, the largest cost of the ingest after
+        decoding. The PUBACKs here are the same bytes in the same order, handed
+        to paho's out queue as one buffer (paho-mqtt is pinned: this uses its
+        internal ``_packet_queue``, the method its own ``ack`` ends in)."""
+        packet = b"".join(_PUBACK.pack(mqtt.PUBACK, 2, m.mid) for m in messages if m.mid)
+        if packet:
+            self.client._packet_queue(mqtt.PUBACK, packet, 0, 1)
 
     def stop(self) -> None:
         self.stopping.set()

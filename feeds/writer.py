@@ -18,7 +18,16 @@ from typing import Any
 
 import psycopg
 
-from feeds.pipeline import DUPLICATE, LastFix, Message, Outcome, Pipeline, Rejection
+from feeds.decoders import Fix
+from feeds.pipeline import (
+    CONFLICTING_FIX,
+    DUPLICATE,
+    LastFix,
+    Message,
+    Outcome,
+    Pipeline,
+    Rejection,
+)
 from geo import queries
 
 
@@ -80,11 +89,11 @@ class Writer:
         self.kinds: dict[str, str | None] = {}
         """Device id -> kind (car, motorbike, foot) of its unit, None if not on the roster."""
 
-    def forget(self) -> None:
-        """Drop what was learnt from the database (after a rollback undid some of it)."""
+    def forget_partitions(self) -> None:
+        """Forget which day partitions exist: a rolled-back batch may have made
+        one. (Devices are registered by :meth:`prepare`, which the ingest runs on
+        its own autocommit connection, so no rollback undoes them.)"""
         self._days.clear()
-        self._devices.clear()
-        self.kinds.clear()
 
     def _refresh_devices(self, conn: psycopg.Connection) -> None:
         rows = conn.execute(queries.sql("device_units")).fetchall()
@@ -124,23 +133,31 @@ class Writer:
         fixes = [(o, f) for o in outcomes if o.rejection is None for f in o.fixes]
         self._ensure_partitions(conn, {f.fix_at.date() for _, f in fixes})
         inserted = self._write_positions(conn, fixes)
-        duplicates = self._mark_duplicates(outcomes, inserted)
+        duplicates = self._mark_duplicates(conn, outcomes, inserted)
         events = self._write_events(conn, outcomes)
         quarantined = self._write_quarantine(conn, outcomes)
         return BatchResult(len(inserted), duplicates, quarantined, events)
 
     @staticmethod
-    def _mark_duplicates(outcomes: Sequence[Outcome], inserted: set[tuple[str, object]]) -> int:
-        count = 0
+    def _mark_duplicates(
+        conn: psycopg.Connection, outcomes: Sequence[Outcome], inserted: set[tuple[str, object]]
+    ) -> int:
+        """Refuse each message none of whose fixes was stored: ``duplicate`` if
+        the database holds the same fix, ``conflicting_fix`` if it holds a
+        fix of that device at that time at another place."""
+        unstored = []
         unclaimed = set(inserted)  # each stored row is credited to one message only
         for o in outcomes:
             keys = {(f.device_id, f.fix_at) for f in o.fixes}
             stored = bool(keys & unclaimed)
             unclaimed -= keys
             if o.rejection is None and o.fixes and not stored:
-                o.rejection = Rejection(DUPLICATE, f"fix_at={o.fixes[0].fix_at.isoformat()}")
-                count += 1
-        return count
+                unstored.append(o)
+        if unstored:
+            held = _stored_fixes(conn, [f for o in unstored for f in o.fixes])
+            for o in unstored:
+                o.rejection = _repeat_or_conflict(o.fixes, held)
+        return len(unstored)
 
     def _write_positions(self, conn: psycopg.Connection, fixes: list) -> set[tuple[str, object]]:
         if not fixes:
@@ -225,6 +242,31 @@ class Writer:
                         )
                     )
         return len(bad)
+
+
+# Two fixes within this many degrees (about 1 m) are one place.
+SAME_PLACE_DEG = 1e-5
+
+
+def _stored_fixes(
+    conn: psycopg.Connection, fixes: Sequence[Fix]
+) -> dict[tuple[str, datetime], tuple[float, float]]:
+    rows = conn.execute(
+        queries.sql("stored_fixes"), ([f.device_id for f in fixes], [f.fix_at for f in fixes])
+    ).fetchall()
+    return {(d, at): (lon, lat) for d, at, lon, lat in rows}
+
+
+def _repeat_or_conflict(
+    fixes: Sequence[Fix], held: dict[tuple[str, datetime], tuple[float, float]]
+) -> Rejection:
+    for f in fixes:
+        lon, lat = held.get((f.device_id, f.fix_at), (f.lon, f.lat))
+        if abs(lon - f.lon) > SAME_PLACE_DEG or abs(lat - f.lat) > SAME_PLACE_DEG:
+            return Rejection(
+                CONFLICTING_FIX, f"fix_at={f.fix_at.isoformat()} stored at lat={lat} lon={lon}"
+            )
+    return Rejection(DUPLICATE, f"fix_at={fixes[0].fix_at.isoformat()}")
 
 
 def ingest_batch(

@@ -33,6 +33,7 @@ REASONS = {
     "future_time": "future time",
     "too_old": "too old",
     "duplicate": "duplicate",
+    "conflicting_fix": "conflicting fix",
     "gps_jump": "GPS jump",
     "poor_accuracy": "poor accuracy",
     "outside_area": "outside area",

@@ -46,6 +46,29 @@ def test_redelivered_fix_is_stored_once_and_the_copies_accounted_for(conn):
     ]
 
 
+def test_a_different_fix_at_a_stored_time_is_a_conflict_not_a_duplicate(conn):
+    write(conn, [msg("trk-c01", NOW, lat=60.1700)])
+    result = write(
+        conn,
+        [
+            msg("trk-c01", NOW, lat=60.1700),  # the same fix again
+            msg("trk-c01", NOW, lat=60.1710),  # another place, same second
+            msg("trk-c02", NOW, lat=60.1800),
+            msg("trk-c02", NOW, lat=60.1805),  # a conflict inside one batch
+        ],
+    )
+    assert (result.positions, result.duplicates, result.quarantined) == (1, 3, 3)
+    reasons = conn.execute(
+        "SELECT device_id, reason, detail FROM quarantine ORDER BY id"
+    ).fetchall()
+    assert [r[:2] for r in reasons] == [
+        ("trk-c01", "duplicate"),
+        ("trk-c01", "conflicting_fix"),
+        ("trk-c02", "conflicting_fix"),
+    ]
+    assert "stored at lat=60.18 " in reasons[2][2]
+
+
 def test_late_fix_goes_to_history_but_never_moves_the_marker_back(conn):
     write(conn, [msg("trk-c01", NOW, lat=60.175)])
     write(conn, [msg("trk-c01", NOW - timedelta(seconds=30), lat=60.165)])

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.pipeline import Limits, Message, Pipeline
+from feeds.decoders import Fix
+from feeds.pipeline import GPS_JUMP, JumpFilter, Limits, Message, Pipeline
 from feeds.topics import Topics
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -105,3 +106,31 @@ def test_lip_short_report_is_dated_by_reception():
     assert out.rejection is None
     assert out.fixes[0].fix_at == NOW
     assert out.fixes[0].lat == pytest.approx(60.17, abs=1e-4)
+
+
+def _car_fix(device: str, at_s: float, lat: float) -> Fix:
+    return Fix(device_id=device, fix_at=NOW + timedelta(seconds=at_s), lat=lat, lon=24.94)
+
+
+def test_a_bad_anchor_is_left_after_agreeing_refusals():
+    jumps = JumpFilter(reanchor_after=3)
+    jumps.accept(_car_fix("c1", 0, 61.0))  # the first fix is 90 km off
+    verdicts = []
+    for i in range(1, 6):  # then the car reports where it is: 10 m a step, 5 s apart
+        fix = _car_fix("c1", 5 * i, 60.17 + i * 0.0001)
+        rejection = jumps.check(fix, 250.0, 150.0)
+        verdicts.append(None if rejection is None else rejection.reason)
+        if rejection is None:
+            jumps.accept(fix)
+    assert verdicts == [GPS_JUMP, GPS_JUMP, GPS_JUMP, None, None]
+
+
+def test_scattered_jumps_never_re_anchor():
+    jumps = JumpFilter(reanchor_after=3)
+    jumps.accept(_car_fix("c1", 0, 60.17))
+    # Wild fixes that disagree with one another as much as with the anchor.
+    for i, lat in enumerate([61.0, 59.0, 61.5, 58.5, 62.0, 58.0], start=1):
+        rejection = jumps.check(_car_fix("c1", 5 * i, lat), 250.0, 150.0)
+        assert rejection is not None and rejection.reason == GPS_JUMP
+    good = _car_fix("c1", 40, 60.1701)
+    assert jumps.check(good, 250.0, 150.0) is None
