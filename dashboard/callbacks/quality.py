@@ -20,6 +20,8 @@ from flask import Response
 from dashboard import auth, ids
 from dashboard.deps import Deps
 from dashboard.layout import quality as layout
+from dashboard.layout import quality_drill
+from dashboard.layout.quality_feeds import feed_cards
 from dispatchmap.settings import IngestSettings
 from geo import quality, queries
 
@@ -67,7 +69,7 @@ def _parts(deps: Deps, snap: Snapshot) -> dict[str, Any]:
     return {
         "as_of": f"last hour · as of {layout.clock(snap.now, deps.tz)}",
         "summary_tiles": layout.summary(snap.totals, snap.devices, snap.units, stale_s),
-        "cards": layout.feed_cards(snap.feeds, snap.now, WINDOW_S, BUCKET_S, deps.tz),
+        "cards": feed_cards(snap.feeds, snap.now, WINDOW_S, BUCKET_S, deps.tz),
         "units": layout.unit_section(snap.units, stale_s, deps.tz),
         "records": layout.device_records(snap.devices, deps.tz),
     }
@@ -131,10 +133,10 @@ def register(app: Dash, deps: Deps) -> None:
             rejected = quality.device_rejections(conn, device_id, REJECTIONS_SHOWN)
             fixes = quality.device_track(conn, device_id, TRACK_FIXES)
         return (
-            layout.drill_title(device_id, len(fixes), len(rejected)),
-            layout.rejections_table(rejected, deps.tz),
-            layout.track_layers(fixes, deps.tz),
-            layout.track_viewport(fixes) or no_update,
+            quality_drill.drill_title(device_id, len(fixes), len(rejected)),
+            quality_drill.rejections_table(rejected, deps.tz),
+            quality_drill.track_layers(fixes, deps.tz),
+            quality_drill.track_viewport(fixes) or no_update,
         )
 
     def quality_csv() -> Response:

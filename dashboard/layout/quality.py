@@ -3,32 +3,22 @@ builders from the rows of :mod:`geo.quality` to components."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.layout.wall import basemap
+from dashboard.layout.quality_drill import drill_map
+from dashboard.layout.quality_feeds import FEED_NAMES, pct
 from geo.quality import (
     FEEDS,
-    REASONS,
-    Feed,
-    payload_text,
     reasons_text,
     share,
 )
 
-FEED_NAMES = {
-    "native": "Native JSON",
-    "nmea": "NMEA 0183",
-    "lip": "TETRA LIP",
-    "status": "Terminal status",
-    "owntracks": "OwnTracks",
-}
 SORTS = {
     "worst": "Worst first",
     "rejected": "Rejected share",
@@ -37,12 +27,7 @@ SORTS = {
     "device": "Device id",
 }
 PRESENCES = {"online": "online", "stale": "stale", "offline": "offline", "no_fix": "never"}
-ACCEPTED_COLOUR = "#2ecc71"
 # fmt: off
-REASON_COLOURS = (
-    "#e74c3c", "#e67e22", "#f1c40f", "#9b59b6", "#e84393",
-    "#c0392b", "#d35400", "#fd79a8", "#a29bfe", "#fab1a0",
-)
 DEVICE_COLUMNS = (
     "Device", "Unit", "Format", "Presence", "Last msg", "Last fix",
     "Fix age", "Msgs 1 h", "Rejected", "By reason", "Acc. med.",
@@ -52,11 +37,6 @@ UNIT_COLUMNS = (
     "By reason",
 )
 # fmt: on
-
-
-def _pct(part: int, whole: int) -> str:
-    value = share(part, whole)
-    return "–" if value is None else f"{100.0 * value:.1f} %"
 
 
 def clock(at: datetime | None, tz: ZoneInfo) -> str:
@@ -144,7 +124,7 @@ def device_table(records: list[dict[str, Any]], shown_max: int = 300) -> html.Di
                 html.Td(_age(r["fix_age_s"]), className="num"),
                 html.Td(str(r["messages_n"]), className="num"),
                 html.Td(
-                    f"{_pct(r['rejected_n'], r['messages_n'])} ({r['rejected_n']})",
+                    f"{pct(r['rejected_n'], r['messages_n'])} ({r['rejected_n']})",
                     className="num rejected" if r["rejected_n"] else "num",
                 ),
                 html.Td(reasons_text(r["rejected_by_reason"], r["messages_n"]), className="why"),
@@ -185,7 +165,7 @@ def summary(
     return [
         _tile(totals["messages_n"], "messages 1 h"),
         _tile(
-            f"{totals['rejected_n']} · {_pct(totals['rejected_n'], totals['messages_n'])}",
+            f"{totals['rejected_n']} · {pct(totals['rejected_n'], totals['messages_n'])}",
             "rejected 1 h",
             "bad" if totals["rejected_n"] else "",
         ),
@@ -198,79 +178,6 @@ def summary(
         _tile(no_fix, f"units no fix > {stale_s:.0f} s", "warn" if no_fix else ""),
         _tile(sum(1 for u in units if not u["device_ids"]), "units without device"),
         _tile(totals["unrouted_n"], "unknown topic"),
-    ]
-
-
-def feed_figure(feed: Feed, now: datetime, bucket_s: float, tz: ZoneInfo) -> dict[str, Any]:
-    """A small stacked bar chart: accepted and refused (by reason) per bucket."""
-    count = len(feed.accepted)
-    x = [
-        (now - timedelta(seconds=bucket_s * (count - 1 - i))).astimezone(tz).strftime("%H:%M")
-        for i in range(count)
-    ]
-    data = [
-        {
-            "type": "bar",
-            "name": "accepted",
-            "x": x,
-            "y": feed.accepted,
-            "marker": {"color": ACCEPTED_COLOUR},
-        }
-    ]
-    for i, reason in enumerate(sorted(feed.rejected)):
-        colour = REASON_COLOURS[i % len(REASON_COLOURS)]
-        data.append(
-            {
-                "type": "bar",
-                "name": REASONS.get(reason, reason),
-                "x": x,
-                "y": feed.rejected[reason],
-                "marker": {"color": colour},
-            }
-        )
-    return {
-        "data": data,
-        "layout": {
-            "barmode": "stack",
-            "autosize": True,
-            "margin": {"l": 30, "r": 4, "t": 4, "b": 22},
-            "showlegend": False,
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "font": {"color": "#c9d1d9", "size": 10},
-            "xaxis": {"type": "category", "nticks": 4, "showgrid": False},
-            "yaxis": {"gridcolor": "#30363d", "rangemode": "tozero"},
-        },
-    }
-
-
-def feed_cards(
-    feed_list: list[Feed], now: datetime, window_s: float, bucket_s: float, tz: ZoneInfo
-) -> list[html.Div]:
-    """One card per feed: rate, refused share by reason, and the chart."""
-    return [
-        html.Div(
-            className="feed-card",
-            id=f"feed-{f.format}",
-            children=[
-                html.Div(FEED_NAMES.get(f.format, f.format), className="feed-name"),
-                html.Div(
-                    f"{f.rate_per_min(window_s):.1f} msg/min · "
-                    f"{_pct(f.rejected_n, f.messages_n)} rejected",
-                    className="feed-rate",
-                ),
-                html.Div(
-                    reasons_text(dict(f.by_reason), f.messages_n) or "no rejects", className="why"
-                ),
-                dcc.Graph(
-                    figure=feed_figure(f, now, bucket_s, tz),
-                    config={"displayModeBar": False, "responsive": True},
-                    className="feed-chart",
-                    style={"height": "120px"},
-                ),
-            ],
-        )
-        for f in feed_list
     ]
 
 
@@ -311,7 +218,7 @@ def unit_section(units: list[dict[str, Any]], stale_s: float, tz: ZoneInfo) -> l
                 html.Td(_age(u["fix_age_s"]), className="num"),
                 html.Td(str(u["messages_n"]), className="num"),
                 html.Td(
-                    f"{_pct(u['rejected_n'], u['messages_n'])} ({u['rejected_n']})", className="num"
+                    f"{pct(u['rejected_n'], u['messages_n'])} ({u['rejected_n']})", className="num"
                 ),
                 html.Td(reasons_text(u["rejected_by_reason"], u["messages_n"]), className="why"),
             ],
@@ -374,92 +281,6 @@ def controls() -> html.Div:
                 className="q-search",
             ),
         ],
-    )
-
-
-def rejections_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> Any:
-    """A device's recent quarantined messages; payloads as text when printable, else hex."""
-    if not rows:
-        return html.Div("No rejected messages stored for this device.", className="muted")
-    body = []
-    for r in rows:
-        kind, text = payload_text(r["payload"])
-        body.append(
-            html.Tr(
-                [
-                    html.Td(r["received_at"].astimezone(tz).strftime("%H:%M:%S"), className="num"),
-                    html.Td(REASONS.get(r["reason"], r["reason"]), className="rejected"),
-                    html.Td(r["detail"] or "", className="why"),
-                    html.Td(
-                        [html.Span(kind, className=f"payload-kind {kind}"), html.Code(text)],
-                        className="payload",
-                    ),
-                ]
-            )
-        )
-    head = html.Tr([html.Th(c) for c in ("Received", "Reason", "Detail", "Payload")])
-    return html.Table([html.Thead(head), html.Tbody(body)], className="quality-table rejections")
-
-
-def drill_title(device_id: str, fixes_n: int, rejected_n: int) -> str:
-    return f"{device_id}: last {fixes_n} fixes, last {rejected_n} rejected messages"
-
-
-def track_layers(fixes: list[dict[str, Any]], tz: ZoneInfo) -> list[Any]:
-    """The last fixes (newest first in ``fixes``) as a line and dots, the newest larger."""
-    if not fixes:
-        return []
-    line = [[f["lat"], f["lon"]] for f in reversed(fixes)]
-    dots = []
-    for i, f in enumerate(fixes):
-        speed = "" if f["speed_kmh"] is None else f" · {f['speed_kmh']:.0f} km/h"
-        acc = "" if f["acc_m"] is None else f" · ±{f['acc_m']:.0f} m"
-        size = 14 if i == 0 else 8
-        dots.append(
-            # DOM markers (not canvas paths): styled in quality.css, found by tests.
-            dl.DivMarker(
-                position=[f["lat"], f["lon"]],
-                iconOptions={
-                    "className": "track-dot newest" if i == 0 else "track-dot",
-                    "html": "",
-                    "iconSize": [size, size],
-                    "iconAnchor": [size / 2, size / 2],
-                },
-                zIndexOffset=1000 if i == 0 else 0,
-                children=dl.Tooltip(f"{f['fix_at'].astimezone(tz):%H:%M:%S}{speed}{acc}"),
-            )
-        )
-    return [dl.Polyline(positions=line, color="#5dade2", weight=3, opacity=0.8), *dots]
-
-
-def track_viewport(fixes: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Bounds fitting the fixes with a little margin; None without fixes."""
-    if not fixes:
-        return None
-    lats, lons = [f["lat"] for f in fixes], [f["lon"] for f in fixes]
-    pad = 0.002
-    return {
-        "bounds": [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]],
-        "transition": "fitBounds",
-    }
-
-
-def drill_map(roads: dict[str, Any], bounds: tuple[float, float, float, float] | None) -> dl.Map:
-    """The drill-down map: the city's roads (nothing fetched elsewhere) and the track layer."""
-    view: dict[str, Any] = {"center": [0, 0], "zoom": 2}
-    if bounds:
-        view = {
-            "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
-            "center": [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-            "zoom": 14,
-        }
-    return dl.Map(
-        id=ids.QUALITY_MAP,
-        className="quality-map",
-        preferCanvas=True,  # thousands of road segments: SVG would take seconds to draw
-        attributionControl=False,
-        **view,
-        children=[*basemap(roads, None, ""), dl.LayerGroup(id=ids.QUALITY_TRACK)],
     )
 
 
@@ -528,7 +349,7 @@ def wall_tile(totals: dict[str, int]) -> dcc.Link:
             html.Div(
                 [
                     str(totals["rejected_n"]),
-                    html.Span(_pct(totals["rejected_n"], totals["messages_n"]), className="share"),
+                    html.Span(pct(totals["rejected_n"], totals["messages_n"]), className="share"),
                 ],
                 className="count",
             ),

@@ -61,6 +61,9 @@ def dashboard_url(db_url: str) -> Iterator[str]:
 def page(browser: Browser, dashboard_url: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1600, "height": 900})
     tab = context.new_page()
+    # The machines are shared (2 cores): a page under load may take longer than
+    # Playwright's default 30 s to settle; waiting longer weakens no assertion.
+    tab.set_default_timeout(60_000)
     errors: list[str] = []
     foreign: list[str] = []
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -35,4 +35,19 @@ def test_positions_are_partitioned_by_day_with_gist_indexes(conn):
         r[0]
         for r in conn.execute("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")
     }
-    assert {"road_edges", "beats", "cameras", "unit_latest", "positions"} <= gist
+    assert {"road_edges", "beats", "cameras", "positions"} <= gist
+
+
+def test_latest_state_tables_are_updated_in_place(conn):
+    """No index on a column every fix changes, and room on each page: the
+    upserts of every batch are heap-only (HOT) updates."""
+    indexed = conn.execute(
+        "SELECT tablename, indexname FROM pg_indexes"
+        " WHERE tablename IN ('device_latest', 'unit_latest') ORDER BY 1"
+    ).fetchall()
+    assert indexed == [("device_latest", "device_latest_pkey"), ("unit_latest", "unit_latest_pkey")]
+    options = conn.execute(
+        "SELECT relname, reloptions FROM pg_class"
+        " WHERE relname IN ('device_latest', 'unit_latest') ORDER BY 1"
+    ).fetchall()
+    assert options == [("device_latest", ["fillfactor=50"]), ("unit_latest", ["fillfactor=50"])]
