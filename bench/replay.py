@@ -17,6 +17,12 @@ schema in place, as the live ingest writes them.
 The ceiling is the live wall's read of the same station (one row per unit from
 a table holding only the latest state): a seek cannot beat it.
 
+It also times the replay page's trail tick (``trail ...`` lines): the last 5
+minutes of every unit as GeoJSON, serialised, at ``--trail-ticks`` moments of a
+30-minute window in the middle of the load, unthinned (tolerance 0) and thinned
+as the page draws them (``dashboard.replay_views.TRAIL_TOLERANCE_M``), with the
+one-off thinning when the window loads (``prepare_ms``).
+
 Run from the repository root, with DATABASE_URL unset for a private server
 under a temp folder: ``.venv/bin/python bench/replay.py`` (``--units 100
 --hours 1`` for a quick run). The last line is the figure the README quotes.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import random
 import statistics
@@ -42,6 +49,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from dashboard import replay_views
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres
 from dispatchmap.settings import PresenceSettings, ServerSettings
@@ -218,6 +226,38 @@ def live_read_ms(url: str, at: datetime, stale_s: float, repeats: int) -> float:
         return statistics.median(spent)
 
 
+def trail_ticks(
+    url: str, start: datetime, window_min: float, trail_min: float, stale_s: float, ticks: int
+) -> Iterator[str]:
+    """Time the replay page's trail tick over a ``window_min`` window from
+    ``start``: the trails of the last ``trail_min`` minutes of every unit as
+    GeoJSON, serialised as the page sends it, at ``ticks`` random moments;
+    unthinned (tolerance 0: only exactly straight fixes go) and thinned as the
+    page does. ``prepare_ms`` is the one-off cut-and-thin when a window loads."""
+    with psycopg.connect(url) as conn:
+        tracks = retention.track_window(conn, start, start + timedelta(minutes=window_min))
+    for tolerance_m in (0.0, replay_views.TRAIL_TOLERANCE_M):
+        began = time.perf_counter()
+        trails = replay_views.prepare_trails(tracks, stale_s, tolerance_m)
+        prepare_ms = (time.perf_counter() - began) * 1000
+        rng = random.Random(ticks)
+        times, points, sizes = [], [], []
+        for _ in range(ticks):
+            at = start + timedelta(minutes=rng.uniform(trail_min, window_min))
+            began = time.perf_counter()
+            drawn = replay_views.trails_geojson(trails, at, trail_min)
+            body = json.dumps(drawn)
+            times.append((time.perf_counter() - began) * 1000)
+            sizes.append(len(body))
+            points.append(sum(len(f["geometry"]["coordinates"]) for f in drawn["features"]))
+        yield (
+            f"trail units={len(tracks)} window_min={window_min:g} trail_min={trail_min:g}"
+            f" tolerance_m={tolerance_m:g} prepare_ms={prepare_ms:.0f} ticks={ticks}"
+            f" points={statistics.mean(points):.0f} bytes={statistics.mean(sizes):.0f}"
+            f" trail_p50_ms={percentile(times, 50):.1f} trail_p95_ms={percentile(times, 95):.1f}"
+        )
+
+
 def explain(url: str, at: datetime, stale_s: float) -> Iterator[str]:
     """The plan of one seek, with timings and buffers."""
     params = {"at": at, "stale_s": stale_s, "lookback_s": retention.LOOKBACK_S, "unit_ids": None}
@@ -266,6 +306,10 @@ def run(url: str, args: argparse.Namespace) -> list[str]:
         f"window minutes=10 units={len(window)} fixes={sum(map(len, window.values()))}"
         f" ms={(time.perf_counter() - began) * 1000:.0f}"
     )
+    middle = START + timedelta(hours=args.hours / 2)
+    trail_from = max(START, middle - timedelta(minutes=15))
+    for line in trail_ticks(url, trail_from, 30.0, 5.0, args.stale_s, args.trail_ticks):
+        print(line, flush=True)
     p50, p95 = percentile(times, 50), percentile(times, 95)
     live = live_read_ms(url, moments[-1], args.stale_s, 20)
     return [
@@ -286,6 +330,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="loading connections")
     parser.add_argument("--chunk-steps", type=int, default=100, help="report cycles per COPY")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--trail-ticks", type=int, default=50, help="trail ticks timed")
     parser.add_argument("--explain", action="store_true", help="print the plan of one seek")
     args = parser.parse_args()
     with ExitStack() as stack:

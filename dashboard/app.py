@@ -15,10 +15,13 @@ from dash import Dash, Input, Output, dcc, html
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from dashboard import auth, ids, views
+from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import quality as quality_callbacks
 from dashboard.callbacks import replay as replay_callbacks
+from dashboard.callbacks import report as report_callbacks
 from dashboard.callbacks import wall as wall_callbacks
+from dashboard.callbacks import wall_charts as wall_chart_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
 from dispatchmap.settings import DashboardSettings, PresenceSettings
@@ -84,6 +87,8 @@ def create_app(
         title="dispatchmap",
         update_title="",
         suppress_callback_exceptions=True,
+        # Dash's MCP endpoint (DASH_MCP_ENABLED) would run callbacks past auth's check.
+        enable_mcp=False,
     )
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
 
@@ -99,6 +104,8 @@ def create_app(
             return quality_callbacks.page(deps)
         if pathname == "/replay":
             return replay_callbacks.page(deps)
+        if pathname == "/admin":
+            return admin_callbacks.page(deps)
         return not_found(pathname)
 
     @app.server.get("/healthz")
@@ -113,13 +120,17 @@ def create_app(
     auth.install(
         app.server,
         pool,
+        app.callback_map,
         demo=dash_cfg.demo,
         session_hours=dash_cfg.session_hours,
         secure_cookies=dash_cfg.secure_cookies,
         demo_login=dash_cfg.demo_login,
     )
     wall_callbacks.register(app, deps)
+    wall_chart_callbacks.register(app, deps)
     desk_callbacks.register(app, deps)
     quality_callbacks.register(app, deps)
     replay_callbacks.register(app, deps)
+    report_callbacks.register(app, deps)
+    admin_callbacks.register(app, deps)
     return app

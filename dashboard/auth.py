@@ -2,9 +2,11 @@
 
 Pages need a right (``PAGE_RIGHTS``); without a session the browser is sent
 to ``/login``. The wall opens with a session, a wall token (``?token=``, kept
-in a cookie), or with nothing under ``make demo``. Every state-changing
-callback calls :func:`require` itself, so the server refuses an action the
-role does not have whatever the page shows. Cross-site requests are refused:
+in a cookie), or with nothing under ``make demo``. A Dash callback request is
+checked against the callback that will run (:mod:`dashboard.callback_requests`)
+before it runs: it needs the right of that callback's page (``ID_PAGES``) and
+of the input that fired it (``CALLBACK_RIGHTS``). Every state-changing
+callback also calls :func:`require` itself. Cross-site requests are refused:
 session cookies are SameSite=Strict and a POST whose Origin is another site
 is rejected.
 """
@@ -12,54 +14,85 @@ is rejected.
 from __future__ import annotations
 
 import html
-import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import flask
 from psycopg_pool import ConnectionPool
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.wrappers import Response
 
+from dashboard import callback_requests as calls
 from geo import access
 
 SESSION_COOKIE = "dm_session"
 WALL_COOKIE = "dm_wall"
-PAGE_RIGHTS = {"/desk": "view_desk", "/quality": "view_quality", "/replay": "view_replay"}
-# Dash callbacks that act or read desk data, by the input that fires them:
-# checked before the callback runs, so a refusal is a plain 403.
+PAGE_RIGHTS = {
+    "/desk": "view_desk",
+    "/quality": "view_quality",
+    "/replay": "view_replay",
+    "/admin": "manage_users",
+}
+WALL = "/wall"
+SHELL = "shell"  # the app shell (url -> page): its routing callback checks the page itself
+# The page each Dash component belongs to, by id or by id prefix (a key ending
+# in "-"; the longest match wins). A callback's page comes from all the ids it
+# declares (shell ids aside): it needs that page's right, wall access for the
+# wall. A callback placed on no page, or on two, is refused, and
+# tests/unit/test_callback_rules.py fails for it.
+ID_PAGES = {
+    "url": SHELL,
+    "page": SHELL,
+    "tick": WALL,
+    "wall-": WALL,
+    "layer-": WALL,
+    "units-": WALL,
+    "desk-": "/desk",
+    "new-": "/desk",
+    "unit-": "/desk",
+    "queue-row": "/desk",
+    "dispatch-button": "/desk",
+    "quality-": "/quality",
+    "replay-": "/replay",
+    "admin-": "/admin",
+}
+# Inputs that act, by component id (or pattern type): firing one needs this
+# right on top of the page's. Checked before the callback runs, so a refusal
+# is a plain 403.
 CALLBACK_RIGHTS = {
     "new-create": "create_incident",
     "dispatch-button": "dispatch",
     "desk-override": "override",
     "desk-close": "close_incident",
-    "desk-tick": "view_desk",
-    "replay-incident": "view_replay",
-    "replay-load": "view_replay",
-    "replay-window": "view_replay",
-    "replay-slider": "view_replay",
-    "replay-trail": "view_replay",
-    "replay-player": "view_replay",
-    "replay-play": "view_replay",
-    "replay-back": "view_replay",
-    "replay-forward": "view_replay",
-    "replay-event": "view_replay",
+    "admin-token-create": "manage_wall_tokens",
+    "admin-token-revoke": "manage_wall_tokens",
 }
 
 
-# The wall's own live updates: open to whoever may see the wall.
-WALL_CALLBACKS = {"tick"}
+def page_of_id(component_id: str) -> str | None:
+    """The page of one component id (or pattern type) by ``ID_PAGES``, or None."""
+    matches = [
+        key
+        for key in ID_PAGES
+        if component_id == key or (key.endswith("-") and component_id.startswith(key))
+    ]
+    return ID_PAGES[max(matches, key=len)] if matches else None
 
 
-def _fired_by(prop_id: str) -> str:
-    """The component id (or pattern type) of a Dash ``changedPropIds`` entry."""
-    component = prop_id.rsplit(".", 1)[0]
-    if component.startswith("{"):
-        try:
-            return str(json.loads(component).get("type", ""))
-        except ValueError:
-            return ""
-    return component
+def callback_page(spec: Mapping[str, Any]) -> str:
+    """The page whose right a registered callback (a ``callback_map`` entry)
+    needs: a ``PAGE_RIGHTS`` path, ``WALL``, or ``SHELL`` (none). Raises
+    LookupError when its ids name no page, or more than one."""
+    keys = {calls.id_key(i) for i in calls.declared_ids(spec)}
+    pages = {key: page_of_id(key) for key in keys}
+    if unplaced := sorted(k for k, page in pages.items() if page is None):
+        raise LookupError(f"no page for {', '.join(unplaced)}")
+    found = set(pages.values()) - {SHELL} or {SHELL}
+    if len(found) > 1:
+        raise LookupError(f"ids of several pages: {', '.join(sorted(keys))}")
+    return str(found.pop())
 
 
 _LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -90,17 +123,26 @@ def require(pool: ConnectionPool, right: str, action: str) -> access.User:
     """The user if they have ``right``; otherwise audit the refusal and 403."""
     user = current_user(pool)
     if user is None or not user.may(right):
-        with pool.connection() as conn:
-            access.audit(
-                conn,
-                user.name if user else "anonymous",
-                action,
-                False,
-                ip=flask.request.remote_addr,
-                detail={"right": right},
-            )
-        raise Forbidden(f"{action}: needs the right {right!r}")
+        refuse(pool, action, {"right": right}, f"{action}: needs the right {right!r}")
     return user
+
+
+def refuse(
+    pool: ConnectionPool, action: str, detail: dict[str, Any], message: str, status: int = 403
+) -> NoReturn:
+    """Audit a refused request (as the signed-in user, or "anonymous") and
+    answer it with ``status`` (403, or 400 for a malformed request)."""
+    user = current_user(pool)
+    with pool.connection() as conn:
+        access.audit(
+            conn,
+            user.name if user else "anonymous",
+            action,
+            False,
+            ip=flask.request.remote_addr,
+            detail=detail,
+        )
+    raise (BadRequest if status == 400 else Forbidden)(message)
 
 
 def _safe_next(target: str | None) -> str:
@@ -113,13 +155,16 @@ def _safe_next(target: str | None) -> str:
 def install(
     server: flask.Flask,
     pool: ConnectionPool,
+    callbacks: Mapping[str, Any],
     *,
     demo: bool,
     session_hours: float,
     secure_cookies: bool,
     demo_login: str | None = None,
 ) -> None:
-    """Add /login, /logout and the request checks to ``server``."""
+    """Add /login, /logout and the request checks to ``server``.
+    ``callbacks`` is the Dash app's ``callback_map`` (read per request, so
+    callbacks registered after this call are checked too)."""
 
     def login_page(error: str = "", status: int = 200) -> Response:
         hint = f'<p class="hint">Demo login: {html.escape(demo_login)}</p>' if demo_login else ""
@@ -175,15 +220,8 @@ def install(
         request = flask.request
         if request.method == "POST" and not _same_origin(request):
             raise Forbidden("cross-site request refused")
-        if request.path == "/_dash-update-component":
-            body = request.get_json(silent=True) or {}
-            for prop in body.get("changedPropIds") or []:
-                fired = _fired_by(str(prop))
-                right = CALLBACK_RIGHTS.get(fired)
-                if right is not None:
-                    require(pool, right, right)
-                elif fired in WALL_CALLBACKS and not wall_allowed(pool, demo):
-                    raise Forbidden("the wall needs a sign-in or a wall token")
+        if request.endpoint == "/_dash-update-component":  # the route of Dash's dispatch
+            check_callback(pool, callbacks, demo)
         if request.path in PAGE_RIGHTS:
             user = current_user(pool)
             if user is None:
@@ -224,10 +262,33 @@ def _wall_access(pool: ConnectionPool, demo: bool, secure_cookies: bool) -> Resp
     return flask.redirect("/login?next=/wall", code=303)
 
 
+def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: bool) -> None:
+    """Refuse (audited) a Dash callback request unless it is exactly the call
+    of a registered server callback, and the user has the rights of that
+    callback's page and of the inputs that fired it."""
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        refuse(pool, "dash_callback", {"refused": "no callback named"}, "no callback named", 400)
+    try:
+        spec = calls.resolve(body, callbacks)
+        page = callback_page(spec)
+    except (calls.CallMismatch, LookupError) as exc:
+        detail = {"refused": str(exc), "output": body["output"][:300]}
+        refuse(pool, "dash_callback", detail, f"callback refused: {exc}")
+    fired = {CALLBACK_RIGHTS.get(calls.id_key(i)) for i in calls.fired_ids(body, spec)}
+    for right in sorted(r for r in fired if r is not None):
+        require(pool, right, right)
+    if page == WALL and not wall_allowed(pool, demo):
+        refuse(pool, "view_wall", {"right": "view_wall"}, "the wall needs a sign-in or a token")
+    if page in PAGE_RIGHTS:
+        require(pool, PAGE_RIGHTS[page], PAGE_RIGHTS[page])
+
+
 def wall_allowed(pool: ConnectionPool, demo: bool) -> bool:
-    """Whether this request may see the wall: demo mode, any signed-in user, or
-    a valid wall token cookie."""
-    if demo or current_user(pool) is not None:
+    """Whether this request may see the wall: demo mode, a signed-in user with
+    ``view_wall``, or a valid wall token cookie."""
+    user = current_user(pool)
+    if demo or (user is not None and user.may("view_wall")):
         return True
     with pool.connection() as conn:
         return access.wall_token_valid(conn, flask.request.cookies.get(WALL_COOKIE))

@@ -7,6 +7,7 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -132,6 +133,35 @@ class DashboardSettings(BaseSettings):
     demo_login: str | None = None  # shown on the login page under `make demo` only
     session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     secure_cookies: bool = False  # set behind TLS
+    # Local clock times (station time zone) at which shifts change; the wall's
+    # response clock and charts cover the shift running now.
+    shift_starts: str = "08:00,20:00"
+
+    @field_validator("shift_starts")
+    @classmethod
+    def _shift_times(cls, value: str) -> str:
+        try:
+            starts = _clock_times(value)
+        except ValueError:
+            raise ValueError("shift_starts is HH:MM[,HH:MM...], e.g. 08:00,20:00") from None
+        if not starts or len(set(starts)) != len(starts):
+            raise ValueError("shift_starts needs at least one time, each once")
+        return value
+
+    def shift_start_times(self) -> tuple[time, ...]:
+        """The configured shift changes as local clock times, earliest first."""
+        return tuple(sorted(_clock_times(self.shift_starts)))
+
+
+def _clock_times(text: str) -> list[time]:
+    """``"08:00,20:00"`` -> [08:00, 20:00]; ValueError on anything else."""
+    out = []
+    for part in text.split(","):
+        hh, mm = part.strip().split(":")
+        if len(hh) != 2 or len(mm) != 2:
+            raise ValueError(part)
+        out.append(time(int(hh), int(mm)))
+    return out
 
 
 class SimulatorSettings(BaseSettings):
@@ -158,6 +188,8 @@ class DispatchSettings(BaseSettings):
     feedback_s: float = Field(default=1800.0, gt=0)
     queue_p12_s: float = Field(default=60.0, gt=0)
     queue_p34_s: float = Field(default=300.0, gt=0)
+    # An available unit outside its home beat this long raises an alarm; 0: never.
+    outside_beat_s: float = Field(default=300.0, ge=0)
     arrival_radius_m: float = Field(default=50.0, gt=0)
     max_fix_age_s: float = Field(default=300.0, gt=0)
     tick_s: float = Field(default=1.0, gt=0)

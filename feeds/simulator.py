@@ -1,9 +1,13 @@
 """The fleet simulator: drives the roster over the loaded road network and
 publishes each unit's positions over MQTT as its devices would.
 
-Cars and motorbikes drive the fastest road route to random destinations,
-honouring one-way streets, at the road's speed (motorbikes a little faster in
-traffic); foot officers walk their home beat. Deterministic under a seed: the
+Available units patrol their home beat: cars and motorbikes drive the fastest
+road route (honouring one-way streets, at the road's speed, motorbikes a
+little faster in traffic) to random road nodes inside the beat, foot officers
+walk to random footway nodes inside it. A route between two such nodes may
+cross another beat for a moment, as real ones do; the outside-beat alarm's
+grace covers that. Sent to an incident, a unit drives there wherever it is and
+comes back to its beat when cleared (:mod:`feeds.crews`). Deterministic under a seed: the
 simulation advances in fixed steps of ``speedup / rate_hz`` seconds, so the
 same seed gives the same tracks whatever the machine's load. Timestamps are
 real time (the system treats the fleet as live); ``speedup`` makes units move
@@ -23,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import shapely
 from shapely import wkt
-from shapely.geometry import Point
-from shapely.prepared import prep
 
 from feeds.decoders.lip import encode_short
 from feeds.faults import FaultInjector
@@ -40,6 +44,7 @@ EARTH_RADIUS_M = 6_371_008.8
 SPEED_FACTOR = {"car": (0.55, 0.95), "motorbike": (0.65, 1.05), "foot": (0.8, 1.2)}
 WALK_KMH = 5.0
 LIP_EVERY_TICKS = 15  # radios report less often than trackers
+NEAR_BEAT_NODES = 30  # where a beat has no road a unit can use: patrol this many nearest nodes
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -169,6 +174,41 @@ def _edge_speed(edges: Sequence[Sequence[float]]) -> dict[tuple[int, int], float
     return speeds
 
 
+def nodes_in_beat(
+    beat_wkt: str | None,
+    candidates: list[int],
+    nodes: dict[int, tuple[float, float]],
+    near: int = NEAR_BEAT_NODES,
+) -> list[int]:
+    """The ``candidates`` inside the beat polygon, in their order. When none
+    lies inside (the beat's roads are cut off from the network a unit can
+    drive both ways on), the ``near`` candidates nearest the beat, so the unit
+    waits close by; with no beat, all of them."""
+    if not beat_wkt or not candidates:
+        return candidates
+    beat = wkt.loads(beat_wkt)
+    xy = np.array([nodes[n] for n in candidates])
+    inside = shapely.contains_xy(beat, xy[:, 0], xy[:, 1])
+    if inside.any():
+        return [n for n, keep in zip(candidates, inside, strict=True) if keep]
+    # Rank in a local metric frame: a degree of longitude is cos(lat) of one of latitude.
+    shrink = math.cos(math.radians(beat.centroid.y))
+    local = shapely.transform(beat, lambda c: c * np.array([shrink, 1.0]))
+    gaps = shapely.distance(local, shapely.points(xy * np.array([shrink, 1.0])))
+    return [candidates[i] for i in sorted(np.argsort(gaps, kind="stable")[:near])]
+
+
+def call_places(fleet: Sequence[SimUnit]) -> list[tuple[float, float]]:
+    """Where simulated 110 calls happen: any node of the road network the cars
+    drive on (the whole city, not one unit's beat), or of the first unit's
+    network when there are no cars."""
+    drivers = [u for u in fleet if u.kind != "foot"] or list(fleet)
+    if not drivers:
+        return []
+    mover = drivers[0].mover
+    return [mover.nodes[n] for n in sorted(mover.graph.largest_component())]
+
+
 def build_fleet(
     roster: Sequence[dict[str, Any]],
     car_edges: Sequence[Sequence[float]],
@@ -189,18 +229,16 @@ def build_fleet(
     for row in roster:
         rng = random.Random(f"{seed}:{row['id']}")
         lo, hi = SPEED_FACTOR[row["kind"]]
+        beat = row.get("beat_wkt")
         if row["kind"] == "foot":
-            beat = prep(wkt.loads(row["beat_wkt"])) if row.get("beat_wkt") else None
-            mine = [n for n in foot_nodes if beat is None or beat.contains(Point(nodes[n]))]
-            mover = Mover(
-                foot, nodes, mine or foot_nodes, lambda a, b: WALK_KMH, rng, rng.uniform(lo, hi)
-            )
+            mine = nodes_in_beat(beat, foot_nodes, nodes)
+            mover = Mover(foot, nodes, mine, lambda a, b: WALK_KMH, rng, rng.uniform(lo, hi))
             device, fmt = row["phone_device"], "owntracks"
         else:
             mover = Mover(
                 car,
                 nodes,
-                car_nodes,
+                nodes_in_beat(beat, car_nodes, nodes),
                 lambda a, b: speeds.get((a, b), 20.0),
                 rng,
                 rng.uniform(lo, hi),

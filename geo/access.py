@@ -2,21 +2,28 @@
 
 Passwords are hashed with argon2id (memory-hard); session and wall tokens are
 random 32-byte values of which only a SHA-256 is stored. Functions take the
-connection first; the web layer (dashboard/auth.py) owns cookies and HTTP.
+connection first and never commit: the caller does, also after a refusal, so
+that the refusal's audit row is kept. The web layer (dashboard/auth.py) owns
+cookies and HTTP; user and token administration is in :mod:`geo.admin`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from geo.queries import sql
 
 ROLES = ("wall", "dispatcher", "commander", "reviewer", "admin")
 # What each role may do; a role's rights are listed whole, not inherited.
@@ -49,10 +56,21 @@ RIGHTS: dict[str, frozenset[str]] = {
 }
 _HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
 _DUMMY_HASH = _HASHER.hash("not a password")
+# Letters (any script), digits, '.' and '_', starting with a letter or digit.
+NAME_PATTERN = re.compile(r"[^\W_][\w.]{0,63}")
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; this bounds the work a request causes
+# A wall asks on every refresh; its last use is written at most this often.
+WALL_TOKEN_TOUCH_S = 60.0
 
 
 class AccessError(ValueError):
-    """A refused request: bad input, unknown user, wrong password, no right."""
+    """A refused request: bad input, unknown user, wrong password, no right.
+    ``field`` names the form field at fault, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,27 +97,64 @@ def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append to the audit log (every login and every action, allowed or refused)."""
-    conn.execute(
-        "INSERT INTO audit_log (actor, action, ok, ip, detail) VALUES (%s, %s, %s, %s, %s::jsonb)",
-        (actor, action, ok, ip, json.dumps(detail or {}, default=str)),
-    )
+    conn.execute(sql("audit"), (actor, action, ok, ip, json.dumps(detail or {}, default=str)))
+
+
+@contextmanager
+def audited(
+    conn: psycopg.Connection,
+    actor: str,
+    action: str,
+    *,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Audit the block: one row when it ends, ``ok`` unless it raised
+    :class:`AccessError` (whose message goes in ``detail.refused``; the error
+    is raised on). The block may add to the yielded ``detail``."""
+    shown = dict(detail or {})
+    try:
+        yield shown
+    except AccessError as exc:
+        audit(conn, actor, action, False, ip=ip, detail={**shown, "refused": str(exc)})
+        raise
+    audit(conn, actor, action, True, ip=ip, detail=shown)
+
+
+def new_user_errors(name: str, role: str, password: str) -> dict[str, str]:
+    """What is wrong with a new user's fields, by field (``name``, ``role``,
+    ``password``); empty when all are fine."""
+    errors = {}
+    if not NAME_PATTERN.fullmatch(name or ""):
+        errors["name"] = "name: 1-64 letters, digits, '.' or '_', starting with a letter or digit"
+    if role not in ROLES:
+        errors["role"] = f"role must be one of {', '.join(ROLES)}"
+    if password_error := check_password(password):
+        errors["password"] = password_error
+    return errors
+
+
+def check_password(password: str) -> str | None:
+    """Why ``password`` is refused, or None when it is acceptable."""
+    if len(password or "") < MIN_PASSWORD_CHARS:
+        return f"password: at least {MIN_PASSWORD_CHARS} characters"
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"password: at most {MAX_PASSWORD_CHARS} characters"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
 
 
 def add_user(conn: psycopg.Connection, name: str, role: str, password: str) -> int:
-    """Create a user; the password must be at least 10 characters."""
-    if role not in ROLES:
-        raise AccessError(f"role must be one of {', '.join(ROLES)}")
-    if not name or len(name) > 64 or not name.replace("_", "").replace(".", "").isalnum():
-        raise AccessError("name: 1-64 letters, digits, '.' or '_'")
-    if len(password) < 10:
-        raise AccessError("password: at least 10 characters")
-    row = conn.execute(
-        "INSERT INTO users (name, role, password_hash) VALUES (%s, %s, %s) "
-        "ON CONFLICT (name) DO NOTHING RETURNING id",
-        (name, role, _HASHER.hash(password)),
-    ).fetchone()
+    """Create a user; raises :class:`AccessError` (with the field at fault)
+    for a bad name, role or password (at least 12 characters) or a taken name."""
+    for field, message in new_user_errors(name, role, password).items():
+        raise AccessError(message, field)
+    row = conn.execute(sql("insert_user"), (name, role, hash_password(password))).fetchone()
     if row is None:
-        raise AccessError(f"user {name} exists")
+        raise AccessError(f"user {name} exists", "name")
     return int(row[0])
 
 
@@ -112,11 +167,10 @@ def login(
     ip: str | None = None,
 ) -> tuple[str, User] | None:
     """Check the password and open a session; returns (token, user), or None
-    for a wrong name or password. Every attempt is audited (so the caller
-    commits either way); a wrong name costs as much time as a wrong password."""
-    row = conn.execute(
-        "SELECT id, name, role, password_hash FROM users WHERE name = %s AND NOT disabled", (name,)
-    ).fetchone()
+    for a wrong name or password or a disabled user. Every attempt is audited
+    (so the caller commits either way); a wrong name costs as much time as a
+    wrong password."""
+    row = conn.execute(sql("login_user"), (name,)).fetchone()
     try:
         _HASHER.verify(row[3] if row else _DUMMY_HASH, password)
         if row is None:
@@ -125,11 +179,7 @@ def login(
         audit(conn, name or "?", "login", False, ip=ip)
         return None
     token = secrets.token_urlsafe(32)
-    conn.execute(
-        "INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) "
-        "VALUES (%s, %s, %s, %s)",
-        (token_hash(token), row[0], now, now + lifetime),
-    )
+    conn.execute(sql("insert_session"), (token_hash(token), row[0], now, now + lifetime))
     audit(conn, name, "login", True, ip=ip)
     return token, User(int(row[0]), str(row[1]), str(row[2]))
 
@@ -138,46 +188,45 @@ def session_user(conn: psycopg.Connection, token: str | None, now: datetime) -> 
     """The user of a live session token, or None (unknown, expired, revoked, disabled)."""
     if not token:
         return None
-    row = conn.execute(
-        "SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.token_sha256 = %s AND s.revoked_at IS NULL AND s.expires_at > %s "
-        "AND NOT u.disabled",
-        (token_hash(token), now),
-    ).fetchone()
+    row = conn.execute(sql("session_user"), (token_hash(token), now)).fetchone()
     return None if row is None else User(int(row[0]), str(row[1]), str(row[2]))
 
 
 def logout(conn: psycopg.Connection, token: str, now: datetime) -> None:
-    conn.execute(
-        "UPDATE sessions SET revoked_at = %s WHERE token_sha256 = %s", (now, token_hash(token))
-    )
+    conn.execute(sql("logout"), (now, token_hash(token)))
 
 
-def add_wall_token(conn: psycopg.Connection, label: str, created_by: str) -> str:
-    """A new read-only wall token (shown once; only its hash is kept)."""
-    token = secrets.token_urlsafe(24)
-    conn.execute(
-        "INSERT INTO wall_tokens (token_sha256, label, created_by) VALUES (%s, %s, %s)",
-        (token_hash(token), label, created_by),
-    )
-    audit(conn, created_by, "add_wall_token", True, detail={"label": label})
+def add_wall_token(
+    conn: psycopg.Connection, label: str, created_by: str, ip: str | None = None
+) -> str:
+    """A new read-only wall token (shown once; only its hash is kept). The
+    label is 1-80 characters; a bad one raises :class:`AccessError` (audited)."""
+    with audited(conn, created_by, "add_wall_token", ip=ip, detail={"label": label}) as detail:
+        label = (label or "").strip()
+        if not 1 <= len(label) <= 80:
+            raise AccessError("label: 1-80 characters", "label")
+        token = secrets.token_urlsafe(24)
+        row = conn.execute(sql("insert_wall_token"), (token_hash(token), label, created_by))
+        detail["token_id"] = (row.fetchone() or [None])[0]
     return token
 
 
-def wall_token_valid(conn: psycopg.Connection, token: str | None) -> bool:
+def wall_token_valid(
+    conn: psycopg.Connection, token: str | None, now: datetime | None = None
+) -> bool:
+    """Whether ``token`` is a wall token not revoked; notes its use (at most
+    once a minute), so the caller should commit."""
     if not token:
         return False
-    row = conn.execute(
-        "SELECT 1 FROM wall_tokens WHERE token_sha256 = %s AND revoked_at IS NULL",
-        (token_hash(token),),
-    ).fetchone()
-    return row is not None
+    params = {
+        "hash": token_hash(token),
+        "now": now or datetime.now(UTC),
+        "every_s": WALL_TOKEN_TOUCH_S,
+    }
+    row = conn.execute(sql("use_wall_token"), params).fetchone()
+    return row is not None and row[0] > 0
 
 
 def set_password(conn: psycopg.Connection, name: str, role: str, password: str) -> None:
     """Create the user or give it a new password and role (used by the demo)."""
-    conn.execute(
-        "INSERT INTO users (name, role, password_hash) VALUES (%s, %s, %s) ON CONFLICT (name) "
-        "DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
-        (name, role, _HASHER.hash(password)),
-    )
+    conn.execute(sql("upsert_user_password"), (name, role, hash_password(password)))

@@ -1,4 +1,5 @@
-"""Alarms: timers on orders and incidents, and terminals' emergency buttons.
+"""Alarms: timers on orders and incidents, units outside their beat, and
+terminals' emergency buttons.
 
 ``evaluate`` compares the alarms the thresholds call for now with the open
 ones, raises the new and clears the gone, each with an event. Emergency
@@ -18,12 +19,15 @@ from geo import queries
 from geo.incidents import record_event
 
 EMERGENCY = "emergency"
+OUTSIDE_BEAT = "outside_beat"
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """Seconds: order sent -> acknowledged, sent -> en route, incident created ->
-    on scene (P1/P2 and P3/P4), on scene -> feedback, created -> first dispatch."""
+    on scene (P1/P2 and P3/P4), on scene -> feedback, created -> first dispatch,
+    and how long an available unit may stay outside its home beat (0: never
+    alarm)."""
 
     ack_s: float = 30.0
     enroute_s: float = 120.0
@@ -32,6 +36,7 @@ class Thresholds:
     feedback_s: float = 1800.0
     queue_p12_s: float = 60.0
     queue_p34_s: float = 300.0
+    outside_beat_s: float = 300.0
 
 
 def _key(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -87,11 +92,20 @@ def clear_alarm(conn: psycopg.Connection, alarm: dict[str, Any], at: datetime, a
         )
 
 
+def alarms_due(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> list[dict[str, Any]]:
+    """Every timer alarm that should be open at ``now``, emergencies aside."""
+    params = {"now": now, **asdict(limits)}
+    with conn.cursor(row_factory=dict_row) as cur:
+        due = cur.execute(queries.sql("alarms_due"), params).fetchall()
+        if limits.outside_beat_s > 0:
+            due += cur.execute(queries.sql("outside_beat_due"), params).fetchall()
+    return due
+
+
 def evaluate(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> tuple[int, int]:
     """Raise the timer alarms due at ``now`` and clear those no longer due;
     returns (raised, cleared)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        due = cur.execute(queries.sql("alarms_due"), {"now": now, **asdict(limits)}).fetchall()
+    due = alarms_due(conn, now, limits)
     due_keys = {_key(r) for r in due}
     current = [a for a in open_alarms(conn) if a["kind"] != EMERGENCY]
     current_keys = {_key(a) for a in current}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import dict_row
@@ -50,6 +50,49 @@ def unit_positions(conn: psycopg.Connection, now: datetime) -> list[dict[str, An
     """Every roster unit with its latest fix (``lon``/``lat`` None if it never
     reported), ``fix_age_s`` measured against ``now``, and its roster details."""
     return _rows(conn, "unit_positions", {"now": now})
+
+
+class UnitChanges(NamedTuple):
+    """What :func:`unit_changes` read: the rows, and the version to ask from next."""
+
+    rows: list[dict[str, Any]]
+    snapshot_xmin: int  # the oldest transaction running at this read (32-bit xid)
+    units_with_fix: int  # units the map should hold after applying ``rows``
+
+
+def unit_changes(
+    conn: psycopg.Connection,
+    now: datetime,
+    since_at: datetime | None,
+    since_xmin: int | None,
+    stale_s: float,
+    offline_s: float,
+) -> UnitChanges:
+    """Units with a fix whose marker changed since a read at ``since_at`` that
+    returned ``since_xmin``: a new fix, a status, roster or live-order change,
+    or a fix age that crossed ``stale_s`` or ``offline_s`` (seconds) in
+    (since_at, now]. Rows have the columns of :func:`unit_positions`. With
+    ``since_at`` None, every unit with a fix (a first load). May repeat a unit
+    changed just before the earlier read; never misses one committed after it."""
+    if since_at is not None and since_xmin is None:
+        raise ValueError("since_at needs the since_xmin that read returned")
+    params = {
+        "now": now,
+        "since_at": since_at,
+        "since_xmin": since_xmin,
+        "stale_s": stale_s,
+        "offline_s": offline_s,
+    }
+    rows = _rows(conn, "unit_changes", params)
+    head = rows[0]
+    return UnitChanges(
+        [{k: v for k, v in r.items() if k not in _VERSION_COLUMNS} for r in rows if r["id"]],
+        int(head["snapshot_xmin"]),
+        int(head["units_with_fix"]),
+    )
+
+
+_VERSION_COLUMNS = ("snapshot_xmin", "units_with_fix")
 
 
 def city_extent(conn: psycopg.Connection) -> tuple[float, float, float, float] | None:
@@ -124,8 +167,11 @@ def replay_incident_list(conn: psycopg.Connection, limit: int) -> list[dict[str,
 def replay_window_incidents(
     conn: psycopg.Connection, window: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Incidents open at any time in [t1, t2] (``window`` has ``t1`` and ``t2``)."""
-    return _rows(conn, "replay_window_incidents", window)
+    """Incidents that existed at any time in [t1, t2] (``window`` has ``t1``
+    and ``t2``; with ``min_lon``, ``min_lat``, ``max_lon``, ``max_lat`` only
+    those inside that box), with ``created_at`` and ``closed_at``."""
+    box = dict.fromkeys(("min_lon", "min_lat", "max_lon", "max_lat"))
+    return _rows(conn, "replay_window_incidents", {**box, **window})
 
 
 def replay_window_events(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,3 +182,10 @@ def replay_window_events(conn: psycopg.Connection, window: dict[str, Any]) -> li
 def replay_status_before(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
     """Each unit's last status-changing event in [since, t1): its status at t1."""
     return _rows(conn, "replay_status_before", window)
+
+
+def replay_incident_changes(
+    conn: psycopg.Connection, incident_ids: list[int], t2: datetime
+) -> list[dict[str, Any]]:
+    """The events that may move these incidents' status, up to ``t2``, oldest first."""
+    return _rows(conn, "replay_incident_changes", {"incident_ids": incident_ids, "t2": t2})

@@ -15,6 +15,10 @@ stale at ``t`` when its newest fix at or before ``t`` is more than ``stale_s``
 older than ``t``. Two fixes further apart than ``stale_s`` are never joined by
 interpolation: during such a gap the unit stays at its last fix (fresh for the
 first ``stale_s`` seconds, as the live map showed it, then stale).
+
+Trails thinned for drawing are in :mod:`geo.trails`. Incidents have a status
+history too (:func:`incident_status_events`) and exist only from creation to
+closing (:func:`incidents_at`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Fix(NamedTuple):
@@ -259,3 +263,50 @@ def status_at(events: Iterable[StatusEvent], unit_id: str, at: datetime) -> str 
 def statuses_at(events: Iterable[StatusEvent], at: datetime) -> dict[str, str]:
     """Unit id -> status at ``at`` for every unit with an event up to ``at``."""
     return {u: e.status for u, e in StatusTimeline(events).statuses_at(at).items()}
+
+
+# The incident chain as geo.incidents moves it, forward only, and the event
+# kinds that move it; an order ending as cleared (not cancelled) may clear it.
+INCIDENT_CHAIN = ("open", "dispatched", "onscene", "cleared", "closed")
+_INCIDENT_STEP = {"created": "open", "dispatched": "dispatched", "onscene": "onscene",
+                  "closed": "closed"}  # fmt: skip
+_ORDER_ENDS = {"cleared": True, "busy": True, "cancelled": False}
+
+
+def incident_status_events(events: Iterable[Mapping[str, Any]]) -> list[StatusEvent]:
+    """Each incident's status changes from its event log (rows with ``at``,
+    ``kind``, ``incident_id``, ``order_id``, oldest first), keyed by the
+    incident id as text, as the dispatcher makes them: ``created`` opens it,
+    the first ``dispatched`` and ``onscene`` move it on, the clearing (or
+    ``busy``) of its last live order clears it, ``closed`` closes it. Never
+    backwards; a cancelled order clears nothing."""
+    reached: dict[str, int] = {}
+    live: dict[str, set[str]] = {}
+    changes = []
+    for e in events:
+        key, kind = str(e["incident_id"]), e["kind"]
+        orders = live.setdefault(key, set())
+        if kind == "dispatched":
+            orders.add(e["order_id"])
+        elif kind in _ORDER_ENDS:
+            orders.discard(e["order_id"])
+        new = "cleared" if _ORDER_ENDS.get(kind) and not orders else _INCIDENT_STEP.get(kind)
+        if new is not None and INCIDENT_CHAIN.index(new) > reached.get(key, -1):
+            reached[key] = INCIDENT_CHAIN.index(new)
+            changes.append(StatusEvent(e["at"], key, new))
+    return changes
+
+
+def incidents_at(
+    incidents: Iterable[Mapping[str, Any]], statuses: StatusTimeline, at: datetime
+) -> list[dict[str, Any]]:
+    """The incidents that exist at ``at``: ``created_at <= at < closed_at``
+    (``closed_at`` None: still open), each with ``status`` as it was at
+    ``at`` from ``statuses`` (built from :func:`incident_status_events`;
+    ``open`` before its first logged change)."""
+    found = []
+    for row in incidents:
+        if row["created_at"] <= at and (row["closed_at"] is None or at < row["closed_at"]):
+            event = statuses.event_at(str(row["id"]), at)
+            found.append({**row, "status": "open" if event is None else event.status})
+    return found

@@ -1,5 +1,6 @@
 """The response clock: intervals per incident and the shift's figures.
-Pure: rows from ``geo/sql/queries/response_clock.sql`` and ``order_ack_times.sql`` in."""
+Pure: rows from ``geo/sql/queries/response_clock.sql``, ``order_ack_times.sql``
+and ``shift_orders.sql`` in."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 INTERVALS = {  # name -> (from, to) columns of the clock
     "queue_s": ("created_at", "first_dispatched_at"),
@@ -20,6 +22,9 @@ INTERVALS = {  # name -> (from, to) columns of the clock
 }
 ACK_WITHIN_S = (30, 60, 120)
 REACHED_WITHIN_S = (300, 600)
+# The wall's targets: 签收 within 30 s, a P1/P2 incident reached within 5 min.
+ACK_TARGET_S = 30.0
+REACH_TARGET_S = 300.0
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -94,3 +99,47 @@ def csv_text(clocks: Sequence[Mapping[str, Any]]) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def shift_start(now: datetime, tz: ZoneInfo, starts: Sequence[time]) -> datetime:
+    """When the shift running at ``now`` began, aware UTC: the latest of the
+    daily local clock times ``starts`` (in the station's ``tz``) at or before
+    ``now``. A start in an hour skipped by daylight saving falls an hour later,
+    as ``zoneinfo`` resolves it. ``starts`` must not be empty."""
+    if not starts:
+        raise ValueError("a shift needs at least one start time")
+    today = now.astimezone(tz).date()
+    begun = [
+        datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+        for day in (today - timedelta(days=1), today)
+        for start in starts
+    ]
+    return max(at for at in begun if at <= now)
+
+
+def _decided(value: float | None, started_at: datetime, now: datetime, target_s: float) -> bool:
+    """Whether a milestone counts yet: it happened, or its target has passed."""
+    return value is not None or (now - started_at).total_seconds() > target_s
+
+
+def shift_figures(
+    clocks: Sequence[Mapping[str, Any]], orders: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """The wall's response clock of the shift so far: orders acknowledged
+    within ``ACK_TARGET_S`` and P1/P2 incidents reached within
+    ``REACH_TARGET_S``, each as ``*_share`` (0..1, None when nothing counts
+    yet), ``*_in_time`` and ``*_counted``. An order still inside its 30 s, or
+    an incident inside its 5 min, is not counted yet; past it, a missing
+    acknowledgement or arrival counts against the share (as in ``summary``)."""
+    acks = [o["ack_s"] for o in orders if _decided(o["ack_s"], o["sent_at"], now, ACK_TARGET_S)]
+    reached = []
+    for c in clocks:
+        response_s = intervals(c)["response_s"]
+        if c["priority"] <= 2 and _decided(response_s, c["created_at"], now, REACH_TARGET_S):
+            reached.append(response_s)
+    out: dict[str, Any] = {}
+    for name, values, target in (("ack", acks, ACK_TARGET_S), ("reached", reached, REACH_TARGET_S)):
+        out[f"{name}_counted"] = len(values)
+        out[f"{name}_in_time"] = sum(v is not None and v <= target for v in values)
+        out[f"{name}_share"] = _share(values, target, len(values))
+    return out

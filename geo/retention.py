@@ -53,15 +53,13 @@ def track_window(
     """
     if t2 < t1:
         raise ValueError("track_window needs t1 <= t2")
-    box: Sequence[float | None] = bbox if bbox is not None else (None, None, None, None)
+    if bbox is not None:
+        inside = area_unit_ids(conn, t1, t2, bbox)
+        unit_ids = sorted(inside if unit_ids is None else inside.intersection(unit_ids))
     params = {
         "t1": t1,
         "t2": t2,
         "unit_ids": list(unit_ids) if unit_ids is not None else None,
-        "min_lon": box[0],
-        "min_lat": box[1],
-        "max_lon": box[2],
-        "max_lat": box[3],
         "lookback_s": lookback_s,
         "lookahead_s": lookahead_s,
     }
@@ -72,6 +70,14 @@ def track_window(
     ):
         fixes.setdefault(unit_id, []).append(Fix(fix_at, lon, lat, speed, heading))
     return {u: Track(u, f) for u, f in fixes.items()}
+
+
+def area_unit_ids(conn: psycopg.Connection, t1: datetime, t2: datetime, bbox: BBox) -> set[str]:
+    """The units with at least one fix inside ``bbox`` (min_lon, min_lat,
+    max_lon, max_lat; WGS84 degrees, edges included) from ``t1`` to ``t2``."""
+    params = dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox, strict=True))
+    rows = conn.execute(queries.sql("replay_area_units"), {"t1": t1, "t2": t2, **params})
+    return {unit_id for (unit_id,) in rows}
 
 
 def snapshot_at(

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
   mosquitto mosquitto-clients chromium fonts-noto-cjk
+  fonts-wqy-microhei  # a TrueType CJK font reportlab can embed in the Chinese PDF report
 )
 
 missing=()

@@ -14,6 +14,12 @@
     onscene: "#e74c3c", busy: "#e67e22", out_of_service: "#7f8c8d", off_duty: "#7f8c8d",
   };
   const GLYPH = { car: "▲", motorbike: "◆", foot: "●" };
+  const DOT_RADIUS = { car: 6, motorbike: 5, foot: 4 };
+
+  function unitColours(p) {
+    const fill = PRESENCE[p.presence] || "#7f8c8d";
+    return { fill: fill, ring: STATUS[p.status] || fill };
+  }
 
   function esc(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({
@@ -47,26 +53,44 @@
       return L.marker(latlng, { icon: icon, keyboard: false })
         .bindTooltip(esc(feature.properties.name) + "<br>" + esc(feature.properties.phone));
     },
+    unitIcon: function (p) {
+      const c = unitColours(p);
+      const html = '<div class="unit-glyph" style="color:' + c.fill + ";border-color:" + c.ring +
+        '">' + (GLYPH[p.kind] || "●") + '</div><div class="unit-callsign">' + esc(p.call_sign) +
+        "</div>";
+      return L.divIcon({ className: "unit-icon unit-" + esc(p.presence), html: html,
+                         iconSize: [26, 26], iconAnchor: [13, 13] });
+    },
     unitMarker: function (feature, latlng) {
       const p = feature.properties;
-      const fill = PRESENCE[p.presence] || "#7f8c8d";
-      const ring = STATUS[p.status] || fill;
-      const html = '<div class="unit-glyph" style="color:' + fill + ";border-color:" + ring + '">' +
-        (GLYPH[p.kind] || "●") + '</div><div class="unit-callsign">' + esc(p.call_sign) + "</div>";
-      const icon = L.divIcon({ className: "unit-icon unit-" + esc(p.presence), html: html,
-                               iconSize: [26, 26], iconAnchor: [13, 13] });
-      return L.marker(latlng, { icon: icon, keyboard: false, title: p.call_sign });
+      return L.marker(latlng, { icon: window.dm.map.unitIcon(p), keyboard: false,
+                                title: p.call_sign });
     },
+    /* The same unit as a dot on the map's canvas (no DOM element of its own),
+     * for when thousands are in view: presence fills it, status rings it. */
+    unitDotStyle: function (p) {
+      const c = unitColours(p);
+      return { radius: DOT_RADIUS[p.kind] || 4, color: c.ring, weight: 2, fillColor: c.fill,
+               fillOpacity: 0.95, opacity: 1 };
+    },
+    unitDot: function (feature, latlng) {
+      return L.circleMarker(latlng, window.dm.map.unitDotStyle(feature.properties));
+    },
+    /* The tooltip reads the layer's feature when it opens, so a live layer that
+     * swaps ``layer.feature`` shows the latest; ``layer.dmSeenAt`` (ms, when the
+     * fix age was read) lets the age keep counting between updates. */
     unitTooltip: function (feature, layer) {
-      const p = feature.properties;
-      layer.bindTooltip(
-        "<b>" + esc(p.call_sign) + "</b> · " + esc(p.kind) + "<br>" +
-        "status: " + esc(p.status) + " · " + esc(p.presence) + "<br>" +
-        "talkgroup " + esc(p.talkgroup) + " · " + esc(p.phone) + "<br>" +
-        "last fix " + esc(p.fix_time) + " (" + esc(p.fix_age_s) + " s ago)" +
-        (p.speed_kmh != null ? " · " + esc(p.speed_kmh) + " km/h" : "") +
-        (p.incident_id != null ? "<br>on incident #" + esc(p.incident_id) : ""),
-        { direction: "top", offset: [0, -12] });
+      layer.bindTooltip(function (source) {
+        const p = (source.feature || feature).properties;
+        const since = source.dmSeenAt ? (Date.now() - source.dmSeenAt) / 1000 : 0;
+        const age = p.fix_age_s == null ? null : Math.round(p.fix_age_s + since);
+        return "<b>" + esc(p.call_sign) + "</b> · " + esc(p.kind) + "<br>" +
+          "status: " + esc(p.status) + " · " + esc(p.presence) + "<br>" +
+          "talkgroup " + esc(p.talkgroup) + " · " + esc(p.phone) + "<br>" +
+          "last fix " + esc(p.fix_time) + " (" + esc(age) + " s ago)" +
+          (p.speed_kmh != null ? " · " + esc(p.speed_kmh) + " km/h" : "") +
+          (p.incident_id != null ? "<br>on incident #" + esc(p.incident_id) : "");
+      }, { direction: "top", offset: [0, -12] });
     },
   };
 })();

@@ -5,13 +5,16 @@ returns a view."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, ids, views
+from dashboard.callbacks import live
 from dashboard.deps import Deps
+from dashboard.i18n import message, t
 from dashboard.layout import desk as layout
 from geo import incidents as inc
 from geo import queries
@@ -42,40 +45,52 @@ def page(deps: Deps) -> html.Div:
         tile_attribution=deps.dash.tile_attribution,
         refresh_ms=deps.dash.refresh_ms,
         unit_options=[
-            {"label": f"{u['call_sign']} ({u['kind']}, {u['status']})", "value": u["id"]}
+            {"label": layout.unit_option_label(u, deps.dash.language), "value": u["id"]}
             for u in units
         ],
+        lang=deps.dash.language,
     )
 
 
 def register(app: Dash, deps: Deps) -> None:
     errors = [Output(layout.field_error_id(f), "children") for f in layout.NEW_FIELDS]
+    lang = deps.dash.language
+    live.register(app, ids.DESK_UNITS, ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION)
 
     @app.callback(
         Output(ids.DESK_QUEUE, "children"),
         Output(ids.DESK_INCIDENTS, "data"),
-        Output(ids.DESK_UNITS, "data"),
+        Output(ids.DESK_UNITS_DELTA, "data"),
         Output(ids.DESK_UNIT_LIST, "children"),
+        Output(ids.DESK_UNIT_LIST_KEY, "data"),
         Input(ids.DESK_TICK, "n_intervals"),
         Input(ids.UNIT_SEARCH, "value"),
         Input(ids.UNIT_KIND, "value"),
         Input(ids.UNIT_STATUS, "value"),
+        State(ids.DESK_UNITS_VERSION, "data"),
+        State(ids.DESK_UNIT_LIST_KEY, "data"),
     )
     def refresh(
-        _n: int | None, search: str | None, kind: str | None, status: str | None
+        _n: int | None,
+        search: str | None,
+        kind: str | None,
+        status: str | None,
+        version: Any,
+        list_key: str | None,
     ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
         now = datetime.now(UTC)
         with deps.pool.connection() as conn:
             open_rows = queries.open_incidents(conn, now)
+            delta = live.units_update(conn, deps, version, now)
             units = queries.unit_positions(conn, now)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         rows = views.unit_rows(units, stale_s, offline_s)
         return (
-            layout.queue_table(views.queue_rows(open_rows)),
+            layout.queue_table(views.queue_rows(open_rows), lang),
             views.incidents_geojson(open_rows),
-            views.units_geojson(units, stale_s, offline_s, deps.tz),
-            layout.unit_table(views.filter_units(rows, search, kind, status)),
+            delta,
+            *_unit_list(views.filter_units(rows, search, kind, status), list_key, lang),
         )
 
     @app.callback(
@@ -121,11 +136,13 @@ def register(app: Dash, deps: Deps) -> None:
             try:
                 new = parse_incident(form, types, now)
             except IntakeError as exc:
-                shown = [exc.message if f == exc.field else "" for f in layout.NEW_FIELDS]
-                return (*shown, "Incident not created: see the marked field.", no_update)
+                shown = [
+                    message(exc.message, lang) if f == exc.field else "" for f in layout.NEW_FIELDS
+                ]
+                return (*shown, t("Incident not created: see the marked field.", lang), no_update)
             incident_id = inc.create_incident(conn, new, f"desk:{user.name}", "desk", now)
         blank = [""] * len(layout.NEW_FIELDS)
-        return (*blank, f"Incident #{incident_id} created.", incident_id)
+        return (*blank, t("Incident #{id} created.", lang, id=incident_id), incident_id)
 
     @app.callback(
         Output(ids.DESK_SELECTED, "data"),
@@ -162,7 +179,14 @@ def register(app: Dash, deps: Deps) -> None:
         cover = coverage_cache.get(lambda: _coverage(deps))
         layer = _coverage_layer(cover, drawn)
         if incident_id is None:
-            return html.P("Select an incident in the queue."), None, None, None, None, *layer
+            return (
+                html.P(t("Select an incident in the queue.", lang)),
+                None,
+                None,
+                None,
+                None,
+                *layer,
+            )
         now = datetime.now(UTC)
         router = deps.router()
         with deps.pool.connection() as conn:
@@ -191,10 +215,12 @@ def register(app: Dash, deps: Deps) -> None:
             # dispatcher's pointer and a click could be lost between press and release.
             return (*(no_update,) * 5, *layer)
         return (
-            layout.details(row, views.clock_text(row["created_at"], deps.tz)),
-            layout.suggestions_table(ranked, shown.shortfall, excluded, views.coverage_note(cover)),
-            layout.orders_list(orders),
-            layout.cameras_list(cams),
+            layout.details(row, views.clock_text(row["created_at"], deps.tz), lang),
+            layout.suggestions_table(
+                ranked, shown.shortfall, excluded, views.coverage_note(cover), lang
+            ),
+            layout.orders_list(orders, lang),
+            layout.cameras_list(cams, lang),
             {
                 "incident_id": incident_id,
                 "ranked": ranked,
@@ -235,7 +261,7 @@ def register(app: Dash, deps: Deps) -> None:
     def override(_n: int, unit_id: str | None, shown: dict[str, Any] | None) -> str:
         user = auth.require(deps.pool, "override", "override")
         if not unit_id or not shown:
-            return "Choose an incident and a unit first."
+            return t("Choose an incident and a unit first.", lang)
         return _send(deps, user.name, shown, inc.Pick(unit_id))
 
     @app.callback(
@@ -247,10 +273,24 @@ def register(app: Dash, deps: Deps) -> None:
     def close(_n: int, incident_id: int | None) -> str:
         user = auth.require(deps.pool, "close_incident", "close_incident")
         if incident_id is None:
-            return "Select an incident first."
+            return t("Select an incident first.", lang)
         with deps.pool.connection() as conn:
             done = inc.close_incident(conn, incident_id, f"desk:{user.name}", datetime.now(UTC))
-        return f"Incident #{incident_id} closed." if done else "It was closed already."
+        return (
+            t("Incident #{id} closed.", lang, id=incident_id)
+            if done
+            else t("It was closed already.", lang)
+        )
+
+
+def _unit_list(rows: list[dict[str, Any]], drawn: str | None, lang: str) -> tuple[Any, Any]:
+    """(table, key) for the unit list; nothing is sent when the browser already
+    shows these rows: redrawing every tick replaced the call-sign buttons under
+    the pointer, and a click between press and release was lost."""
+    key = hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()
+    if key == drawn:
+        return no_update, no_update
+    return layout.unit_table(rows, lang), key
 
 
 def _coverage(deps: Deps) -> Coverage:
@@ -285,6 +325,12 @@ def _send(deps: Deps, user: str, shown: dict[str, Any], pick: inc.Pick) -> str:
             data={"ranked": shown["ranked"], "shortfall": shown["shortfall"]},
         )
         orders, refused = inc.dispatch_units(conn, incident_id, [pick], f"desk:{user}", now)
+    lang = deps.dash.language
     if refused:
-        return f"Not sent: {refused[0].reason}."
-    return f"Order {orders[0].id} sent to {pick.unit_id}; waiting for 签收 (acknowledgement)."
+        return t("Not sent: {reason}.", lang, reason=message(str(refused[0].reason), lang))
+    return t(
+        "Order {order} sent to {unit}; waiting for 签收 (acknowledgement).",
+        lang,
+        order=orders[0].id,
+        unit=pick.unit_id,
+    )

@@ -1,9 +1,9 @@
-"""Replay callbacks: choose a window, play it, show the moment.
+"""Replay callbacks: choose a window (and an area), play it, show the moment.
 
-The window's tracks are read once (``geo.retention.track_window``) and kept
-in this process, keyed by window; every slider move asks only for the
-snapshot at that moment, interpolated here (``geo.replay``). Only the
-GeoJSON of one moment goes to the browser, never the tracks.
+The window's tracks are read once (``geo.retention.track_window``), their
+trails thinned once, and kept in this process, keyed by window and area;
+every slider move only interpolates the moment here (``geo.replay``). Only
+the GeoJSON of one moment goes to the browser, never the tracks.
 """
 
 from __future__ import annotations
@@ -12,55 +12,99 @@ import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 import flask
 import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from werkzeug.exceptions import BadRequest
 
-from dashboard import auth, ids, views
+from dashboard import auth, ids
+from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
 from geo import incidents as inc
-from geo import queries, retention
-from geo.replay import StatusEvent, StatusTimeline, Track, snapshot_at
+from geo import queries, replay_window, retention
+from geo.replay import StatusEvent, StatusTimeline, Track, incident_status_events, snapshot_at
+from geo.trails import Trail
 
 CACHED_WINDOWS = 4
 INCIDENT_CHOICES = 200
 STATUS_LOOKBACK = timedelta(days=7)
+AREA_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 
 
 class Loaded(NamedTuple):
-    """One window read from the database: what every moment of it needs."""
+    """One window read from the database: what every moment of it needs.
+    With an area, ``tracks`` are the units with a fix in it, ``incidents``
+    those inside it, ``events`` theirs (see ``geo.replay_window.events_of``)."""
 
     start: datetime
     end: datetime
+    area: rviews.Area | None
     tracks: dict[str, Track]
+    trails: dict[str, Trail]
     statuses: StatusTimeline
     units: dict[str, dict[str, Any]]
     events: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
+    incident_statuses: StatusTimeline
+
+    def listed_units(self) -> dict[str, dict[str, Any]]:
+        """The roster, or with an area only the units it replays."""
+        if self.area is None:
+            return self.units
+        return {u: row for u, row in self.units.items() if u in self.tracks}
+
+    def timeline_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Incident events for the timeline: with an area, of its incidents only."""
+        inside = {i["id"] for i in self.incidents}
+        return [
+            e
+            for e in events
+            if e["incident_id"] is not None and (self.area is None or e["incident_id"] in inside)
+        ]
 
 
-def load_window(conn: psycopg.Connection, start: datetime, end: datetime) -> Loaded:
-    """Tracks (one read), unit statuses, events and incidents of a window."""
-    window = {"t1": start, "t2": end, "since": start - STATUS_LOOKBACK}
-    events = queries.replay_window_events(conn, window)
+def _unit_statuses(
+    conn: psycopg.Connection, window: dict[str, Any], events: list[dict[str, Any]]
+) -> StatusTimeline:
     changes = [*queries.replay_status_before(conn, window), *events]
-    statuses = StatusTimeline(
+    return StatusTimeline(
         StatusEvent(e["at"], e["unit_id"], status)
         for e in changes
-        if e["unit_id"] and (status := views.event_status(e["kind"], e["data"]))
+        if e["unit_id"] and (status := rviews.event_status(e["kind"], e["data"]))
     )
+
+
+def load_window(
+    conn: psycopg.Connection,
+    start: datetime,
+    end: datetime,
+    area: rviews.Area | None,
+    stale_s: float,
+) -> Loaded:
+    """Tracks (one read) and trails, unit and incident statuses, events and
+    incidents of a window, limited to ``area`` when given."""
+    box = {} if area is None else dict(zip(AREA_KEYS, area, strict=True))
+    window = {"t1": start, "t2": end, "since": start - STATUS_LOOKBACK, **box}
+    tracks = retention.track_window(conn, start, end, bbox=area)
+    incidents = queries.replay_window_incidents(conn, window)
+    changes = queries.replay_incident_changes(conn, [i["id"] for i in incidents], end)
+    events = queries.replay_window_events(conn, window)
+    statuses = _unit_statuses(conn, window, events)
+    if area is not None:
+        events = replay_window.events_of(events, {i["id"] for i in incidents}, set(tracks))
     return Loaded(
         start,
         end,
-        retention.track_window(conn, start, end),
+        area,
+        tracks,
+        rviews.prepare_trails(tracks, stale_s),
         statuses,
         {u["id"]: u for u in queries.unit_positions(conn, end)},
         events,
-        queries.replay_window_incidents(conn, window),
+        incidents,
+        StatusTimeline(incident_status_events(changes)),
     )
 
 
@@ -69,25 +113,35 @@ class WindowCache:
 
     def __init__(self, deps: Deps, size: int = CACHED_WINDOWS) -> None:
         self._deps, self._size = deps, size
-        self._windows: OrderedDict[tuple[str, str], Loaded] = OrderedDict()
+        self._windows: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, start: datetime, end: datetime) -> Loaded:
-        key = (start.isoformat(), end.isoformat())
+    def get(self, start: datetime, end: datetime, area: rviews.Area | None = None) -> Loaded:
+        key = (start.isoformat(), end.isoformat(), rviews.area_text(area) if area else "")
         with self._lock:  # two callbacks of one new window must not both read it
             if key not in self._windows:
                 with self._deps.pool.connection() as conn:
-                    self._windows[key] = load_window(conn, start, end)
+                    stale_s = self._deps.presence.stale_s
+                    self._windows[key] = load_window(conn, start, end, area, stale_s)
                 while len(self._windows) > self._size:
                     self._windows.popitem(last=False)
             self._windows.move_to_end(key)
             return self._windows[key]
 
 
-def _window(data: dict[str, Any] | None) -> tuple[datetime, datetime] | None:
+Window = tuple[datetime, datetime, rviews.Area | None]
+
+
+def _window(data: dict[str, Any] | None) -> Window | None:
+    """The window in the page's store; None when there is none (or the
+    browser sent an area that is not one)."""
     if not data:
         return None
-    return datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
+    try:
+        area = None if data.get("area") is None else replay_window.check_bbox(data["area"])
+    except ValueError:
+        return None
+    return datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), area
 
 
 def page(deps: Deps) -> html.Div:
@@ -100,7 +154,7 @@ def page(deps: Deps) -> html.Div:
         {
             "id": r["id"],
             "label": f"#{r['id']} {r['name_en']} · P{r['priority']} · "
-            f"{views.local_text(r['created_at'], deps.tz, with_date=True)} · {r['status']}",
+            f"{rviews.local_text(r['created_at'], deps.tz, with_date=True)} · {r['status']}",
         }
         for r in incidents
     ]
@@ -121,43 +175,65 @@ def register(app: Dash, deps: Deps) -> None:
     stale_s, offline_s, tz = deps.presence.stale_s, deps.presence.offline_s, deps.tz
 
     @app.callback(
+        Output(ids.REPLAY_AREA, "data"),
+        Output(ids.REPLAY_AREA_LAYER, "data"),
+        Output(ids.REPLAY_AREA_TEXT, "children"),
+        Output(ids.REPLAY_DRAW, "editToolbar"),
+        Input(ids.REPLAY_DRAW, "geojson"),
+        Input(ids.REPLAY_AREA_CLEAR, "n_clicks"),
+        State(ids.REPLAY_DRAW, "editToolbar"),
+        prevent_initial_call=True,
+    )
+    def area(drawn: dict[str, Any] | None, _n: Any, toolbar: dict[str, Any] | None) -> tuple:
+        if ctx.triggered_id == ids.REPLAY_AREA_CLEAR:
+            return None, layout.EMPTY, layout.WHOLE_STATION, no_update
+        found = rviews.drawn_area(drawn)
+        if found is None:  # the control emptied itself (below), or a click drew nothing
+            return (no_update,) * 4
+        # The control keeps every rectangle drawn: empty it, the area layer shows the one.
+        clear = {
+            "mode": "remove",
+            "action": "clear all",
+            "n_clicks": (toolbar or {}).get("n_clicks", 0) + 1,
+        }
+        return list(found), rviews.area_geojson(found), rviews.area_label(found), clear
+
+    @app.callback(
         Output(ids.REPLAY_WINDOW, "data"),
         Output(ids.REPLAY_START, "value"),
         Output(ids.REPLAY_END, "value"),
         *[Output(layout.error_id(f), "children") for f in ("incident", "start", "end")],
         Input(ids.REPLAY_INCIDENT, "value"),
         Input(ids.REPLAY_LOAD, "n_clicks"),
+        Input(ids.REPLAY_AREA, "data"),
         State(ids.REPLAY_START, "value"),
         State(ids.REPLAY_END, "value"),
         State(ids.REPLAY_WINDOW, "data"),
         prevent_initial_call=True,
     )
-    def choose(incident_id: int | None, _n: Any, start: str, end: str, before: Any) -> tuple:
+    def choose(incident_id: int | None, _n: Any, area: list[float] | None, start: str, end: str,
+               before: dict[str, Any] | None) -> tuple:  # fmt: skip
         auth.require(deps.pool, "view_replay", "view_replay")
+        if ctx.triggered_id == ids.REPLAY_AREA:
+            # Same times: the slider stays where it is (see load).
+            window = {**before, "area": area, "same_times": True} if before else no_update
+            return window, no_update, no_update, no_update, no_update, no_update
         if ctx.triggered_id == ids.REPLAY_INCIDENT:
             if incident_id is None:
                 return (no_update,) * 6
             with deps.pool.connection() as conn:
-                found = views.incident_window(inc.incident_events(conn, incident_id))
+                found = replay_window.incident_window(inc.incident_events(conn, incident_id))
             if found is None:
                 return no_update, no_update, no_update, "no events logged", "", ""
             t1, t2 = found
-            shown = views.local_text(t1, tz, True), views.local_text(t2, tz, True)
-            return _window_data(t1, t2, incident_id), *shown, "", "", ""
+            shown = rviews.local_text(t1, tz, True), rviews.local_text(t2, tz, True)
+            return _window_data(t1, t2, incident_id, area), *shown, "", "", ""
         previous = _window(before)
         day = (previous[0] if previous else datetime.now(UTC)).astimezone(tz).date()
-        errors = {"start": "", "end": ""}
-        times: dict[str, datetime] = {}
-        for name, text in (("start", start), ("end", end)):
-            try:
-                times[name] = views.parse_local_time(text, tz, day)
-            except ValueError as exc:
-                errors[name] = str(exc)
-        if len(times) == 2:
-            errors["end"] = views.check_window(times["start"], times["end"]) or ""
-        if any(errors.values()):
+        times, errors = rviews.typed_window(start, end, tz, day)
+        if times is None:
             return no_update, no_update, no_update, "", errors["start"], errors["end"]
-        return _window_data(times["start"], times["end"], None), no_update, no_update, "", "", ""
+        return _window_data(*times, None, area), no_update, no_update, "", "", ""
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "max"),
@@ -165,36 +241,39 @@ def register(app: Dash, deps: Deps) -> None:
         Output(ids.REPLAY_SLIDER, "marks"),
         Output(ids.REPLAY_SLIDER, "disabled"),
         Output(ids.REPLAY_TIMELINE, "children"),
-        Output(ids.REPLAY_INCIDENTS, "data"),
         Output(ids.REPLAY_EXPORT, "children"),
         Output(ids.REPLAY_MESSAGE, "children"),
         Input(ids.REPLAY_WINDOW, "data"),
+        State(ids.REPLAY_SLIDER, "value"),
         prevent_initial_call=True,
     )
-    def load(data: dict[str, Any] | None) -> tuple:
+    def load(data: dict[str, Any] | None, offset_s: float | None) -> tuple:
         auth.require(deps.pool, "view_replay", "view_replay")
         window = _window(data)
         if window is None or data is None:
-            return (no_update,) * 8
+            return (no_update,) * 7
         loaded = cache.get(*window)
-        if data.get("incident_id") is not None:
+        if (incident_id := data.get("incident_id")) is not None:
             with deps.pool.connection() as conn:
-                events = inc.incident_events(conn, data["incident_id"])
+                log = inc.incident_events(conn, incident_id)
+            events = [{**e, "incident_id": incident_id} for e in log]
         else:
-            events = [e for e in loaded.events if e["incident_id"] is not None]
+            events = loaded.events
         call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
-        rows = views.timeline_entries(events, loaded.start, tz, call_signs)
+        rows = rviews.timeline_entries(loaded.timeline_events(events), loaded.start, tz, call_signs)
         length_s = (loaded.end - loaded.start).total_seconds()
         fixes = sum(len(t) for t in loaded.tracks.values())
+        where = " with a fix in the area" if loaded.area else ""
+        area = rviews.area_text(loaded.area) if loaded.area else None
         return (
             length_s,
-            0,
-            _marks(loaded.start, length_s, tz),
+            (offset_s or 0.0) if data.get("same_times") else 0,  # set either way: redraws
+            rviews.slider_marks(loaded.start, length_s, tz),
             False,
             layout.timeline(rows),
-            views.incidents_geojson(loaded.incidents),
-            layout.export_links(data["start"], data["end"]),
-            f"{len(loaded.tracks)} units, {fixes} fixes, {len(loaded.events)} events.",
+            layout.export_links(data["start"], data["end"], area, incident_id),
+            f"{len(loaded.tracks)} unit{'' if len(loaded.tracks) == 1 else 's'}{where},"
+            f" {fixes} fixes, {len(loaded.events)} events.",
         )
 
     @app.callback(
@@ -234,6 +313,7 @@ def register(app: Dash, deps: Deps) -> None:
     @app.callback(
         Output(ids.REPLAY_UNITS, "data"),
         Output(ids.REPLAY_TRAILS, "data"),
+        Output(ids.REPLAY_INCIDENTS, "data"),
         Output(ids.REPLAY_UNIT_LIST, "children"),
         Output(ids.REPLAY_TIME, "children"),
         Input(ids.REPLAY_SLIDER, "value"),
@@ -245,17 +325,18 @@ def register(app: Dash, deps: Deps) -> None:
         auth.require(deps.pool, "view_replay", "view_replay")
         window = _window(data)
         if window is None:
-            return (no_update,) * 4
+            return (no_update,) * 5
         loaded = cache.get(*window)
         at = loaded.start + timedelta(seconds=offset_s or 0.0)
         points = snapshot_at(loaded.tracks, at, stale_s)
         statuses = {u: e.status for u, e in loaded.statuses.statuses_at(at).items()}
-        trails = views.trails_geojson(loaded.tracks, at, trail_min, stale_s) if trail_min else None
+        listed = loaded.listed_units()
         return (
-            views.replay_units_geojson(points, loaded.units, statuses, offline_s, tz),
-            trails or layout.EMPTY,
-            layout.unit_table(views.replay_unit_rows(loaded.units, points, statuses, offline_s)),
-            f"{views.local_text(at, tz, True)} · +{_clock(offset_s or 0.0)}",
+            rviews.replay_units_geojson(points, loaded.units, statuses, offline_s, tz),
+            rviews.trails_geojson(loaded.trails, at, trail_min) if trail_min else layout.EMPTY,
+            rviews.incidents_geojson_at(loaded.incidents, loaded.incident_statuses, at),
+            layout.unit_table(rviews.replay_unit_rows(listed, points, statuses, offline_s)),
+            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s or 0.0)}",
         )
 
     @app.server.get("/replay/export.<fmt>")
@@ -264,41 +345,34 @@ def register(app: Dash, deps: Deps) -> None:
         if fmt not in ("geojson", "csv"):
             raise BadRequest("export as .geojson or .csv")
         today = datetime.now(UTC).astimezone(tz).date()
+        args = flask.request.args
+        times, errors = rviews.typed_window(args.get("start"), args.get("end"), tz, today)
+        if times is None:
+            raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items() if v))
         try:
-            t1 = views.parse_local_time(flask.request.args.get("start"), tz, today)
-            t2 = views.parse_local_time(flask.request.args.get("end"), tz, today)
+            area = rviews.parse_area(args.get("area"))
         except ValueError as exc:
-            raise BadRequest(f"start/end: {exc}") from None
-        if (problem := views.check_window(t1, t2)) is not None:
-            raise BadRequest(f"end {problem}")
-        loaded = cache.get(t1, t2)
+            raise BadRequest(f"area: {exc}") from None
+        loaded = cache.get(*times, area)
         call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
+        t1, t2 = times
         name = f"replay-{t1:%Y%m%dT%H%M%S}Z-{t2:%Y%m%dT%H%M%S}Z.{fmt}"
         if fmt == "csv":
-            body, mimetype = views.export_csv(loaded.tracks, loaded.events, call_signs), "text/csv"
+            body, mimetype = rviews.export_csv(loaded.tracks, loaded.events, call_signs), "text/csv"
         else:
-            collection = views.export_geojson(loaded.tracks, loaded.events, call_signs)
+            collection = rviews.export_geojson(loaded.tracks, loaded.events, call_signs)
             body, mimetype = flask.json.dumps(collection), "application/geo+json"
         response = flask.Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 
-def _window_data(start: datetime, end: datetime, incident_id: int | None) -> dict[str, Any]:
-    return {"start": start.isoformat(), "end": end.isoformat(), "incident_id": incident_id}
-
-
-def _clock(seconds: float) -> str:
-    minutes, s = divmod(int(seconds), 60)
-    return f"{minutes}:{s:02d}"
-
-
-def _marks(start: datetime, length_s: float, tz: ZoneInfo, count: int = 6) -> dict[float, str]:
-    """A few local times under the slider, on whole minutes where the window allows."""
-    step_s = max(60.0, round(length_s / count / 60.0) * 60.0)
-    first_s = 60.0 - start.second - start.microsecond / 1e6 if start.second else 0.0
-    marks, s = {}, first_s
-    while s <= length_s:
-        marks[s] = (start + timedelta(seconds=s)).astimezone(tz).strftime("%H:%M")
-        s += step_s
-    return marks
+def _window_data(
+    start: datetime, end: datetime, incident_id: int | None, area: list[float] | None
+) -> dict[str, Any]:
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "incident_id": incident_id,
+        "area": area,
+    }

@@ -1,4 +1,4 @@
-"""Wall callbacks: every tick, the units layer, counters and clock."""
+"""Wall callbacks: every tick, the units layer's delta, counters and clock."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import Dash, Input, Output, no_update
+from dash import Dash, Input, Output, State, no_update
 
 from dashboard import ids, views
+from dashboard.callbacks import live
 from dashboard.deps import Deps
 from dashboard.layout.quality import wall_tile
 from dashboard.layout.wall import alarm_strip, counters, incident_counts
@@ -18,25 +19,29 @@ QUALITY_TILE_EVERY_MS = 10000  # an hour's counts need not be re-read every tick
 
 
 def register(app: Dash, deps: Deps) -> None:
+    live.register(app, ids.UNITS, ids.UNITS_DELTA, ids.UNITS_VERSION)
+
     @app.callback(
-        Output(ids.UNITS, "data"),
+        Output(ids.UNITS_DELTA, "data"),
         Output(ids.COUNTERS, "children"),
         Output(ids.CLOCK, "children"),
         Output(ids.WALL_INCIDENTS, "data"),
         Output(ids.WALL_INCIDENT_COUNTS, "children"),
         Output(ids.WALL_ALARMS, "children"),
         Input(ids.TICK, "n_intervals"),
+        State(ids.UNITS_VERSION, "data"),
     )
-    def refresh(_n: int | None) -> tuple[Any, ...]:
+    def refresh(_n: int | None, version: Any) -> tuple[Any, ...]:
         now = datetime.now(UTC)
         with deps.pool.connection() as conn:
+            delta = live.units_update(conn, deps, version, now)
             rows = queries.unit_positions(conn, now)
             incidents = queries.open_incidents(conn, now)
             open_alarms = alarms.open_alarms(conn)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         lang = deps.dash.language
         return (
-            views.units_geojson(rows, stale_s, offline_s, deps.tz),
+            delta,
             counters(
                 views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows), lang
             ),

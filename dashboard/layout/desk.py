@@ -9,6 +9,8 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.i18n import message, t
+from dashboard.layout.live import units_layer, units_stores
 from dashboard.layout.wall import basemap, centred_view, js
 
 NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
@@ -34,30 +36,40 @@ def _field(label: str, control: Any, name: str) -> html.Div:
     return labelled_field(label, control, field_error_id(name))
 
 
-def page_header(title: str, user: str, role: str) -> html.Div:
+def page_header(title: str, user: str, role: str, lang: str = "en") -> html.Div:
     """The signed-in pages' header: page name, who is signed in, sign-out."""
     return html.Div(
         className="desk-header",
         children=[
-            html.Div(f"dispatchmap · {title}", className="desk-title"),
-            html.Div(f"{user} ({role})", className="desk-user"),
-            html.Form(html.Button("Sign out", type="submit"), method="post", action="/logout"),
+            html.Div(f"dispatchmap · {t(title, lang)}", className="desk-title"),
+            html.Div(f"{user} ({t(role, lang)})", className="desk-user"),
+            html.Form(
+                html.Button(t("Sign out", lang), type="submit"), method="post", action="/logout"
+            ),
         ],
     )
 
 
-def new_incident_form(types: list[dict[str, Any]]) -> html.Div:
-    options = [{"label": f"{t['name_en']} · {t['name_zh']}", "value": t["id"]} for t in types]
+def _type_label(row: dict[str, Any], lang: str) -> str:
+    return str(row["name_zh"]) if lang == "zh" else f"{row['name_en']} · {row['name_zh']}"
+
+
+def new_incident_form(types: list[dict[str, Any]], lang: str = "en") -> html.Div:
+    options = [{"label": _type_label(row, lang), "value": row["id"]} for row in types]
     return html.Div(
         className="panel new-incident",
         children=[
-            html.H3("New incident (click the map for the place)"),
-            _field("Type", dcc.Dropdown(id=ids.NEW_TYPE, options=options, clearable=False), "type"),
+            html.H3(t("New incident (接警): click the map for the place", lang)),
             _field(
-                "Priority",
+                t("Type", lang),
+                dcc.Dropdown(id=ids.NEW_TYPE, options=options, clearable=False),
+                "type",
+            ),
+            _field(
+                t("Priority", lang),
                 dcc.Dropdown(
                     id=ids.NEW_PRIORITY,
-                    options=[{"label": "type default", "value": ""}]
+                    options=[{"label": t("type default", lang), "value": ""}]
                     + [{"label": f"P{p}", "value": str(p)} for p in range(1, 5)],
                     value="",
                 ),
@@ -66,20 +78,35 @@ def new_incident_form(types: list[dict[str, Any]]) -> html.Div:
             html.Div(
                 className="row",
                 children=[
-                    _field("Latitude", dcc.Input(id=ids.NEW_LAT, type="text"), "lat"),
-                    _field("Longitude", dcc.Input(id=ids.NEW_LON, type="text"), "lon"),
+                    _field(t("Latitude", lang), dcc.Input(id=ids.NEW_LAT, type="text"), "lat"),
+                    _field(t("Longitude", lang), dcc.Input(id=ids.NEW_LON, type="text"), "lon"),
                 ],
             ),
-            _field("Notes", dcc.Textarea(id=ids.NEW_NOTES, rows=2), "notes"),
-            html.Button("Create incident", id=ids.NEW_CREATE, className="primary"),
+            _field(t("Notes", lang), dcc.Textarea(id=ids.NEW_NOTES, rows=2), "notes"),
+            html.Button(t("Create incident", lang), id=ids.NEW_CREATE, className="primary"),
         ],
     )
 
 
-def queue_table(rows: list[dict[str, Any]]) -> html.Table:
+def _status(value: str, lang: str) -> str:
+    """A unit, order or incident status as shown ("out_of_service" reads "out of service")."""
+    return t(value.replace("_", " "), lang)
+
+
+def _units_sent(text: str, lang: str) -> str:
+    """The queue's "C-01:sent, C-02:enroute" with each order state translated."""
+    if lang == "en" or not text:
+        return text
+    pairs = (item.rpartition(":") for item in text.split(", "))
+    return ", ".join(
+        f"{unit}:{_status(state, lang)}" if unit else state for unit, _, state in pairs
+    )
+
+
+def queue_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
     """The queue, most urgent first; a click on a row selects the incident.
     An unassigned P1 is marked so it catches the eye."""
-    head = html.Tr([html.Th(h) for h in ("P", "#", "Type", "Status", "Waiting", "Units")])
+    head = html.Tr([html.Th(t(h, lang)) for h in ("P", "#", "Type", "Status", "Waiting", "Units")])
     body = [
         html.Tr(
             className="unassigned-p1" if r["unassigned_p1"] else "",
@@ -92,10 +119,10 @@ def queue_table(rows: list[dict[str, Any]]) -> html.Table:
                         className="link",
                     )
                 ),
-                html.Td(r["type_label"]),
-                html.Td(r["status"]),
+                html.Td((lang == "zh" and r.get("type_zh")) or r["type_label"]),
+                html.Td(_status(r["status"], lang)),
                 html.Td(r["waiting"]),
-                html.Td(r["units"]),
+                html.Td(_units_sent(r["units"], lang)),
             ],
         )
         for r in rows
@@ -103,36 +130,51 @@ def queue_table(rows: list[dict[str, Any]]) -> html.Table:
     return html.Table([head, *body], className="queue")
 
 
-def unit_filters() -> html.Div:
+UNIT_STATUSES = (
+    "available",
+    "dispatched",
+    "acknowledged",
+    "enroute",
+    "onscene",
+    "busy",
+    "out_of_service",
+    "off_duty",
+)
+
+
+def unit_filters(lang: str = "en") -> html.Div:
     return html.Div(
         className="row",
         children=[
-            dcc.Input(id=ids.UNIT_SEARCH, placeholder="call sign, talkgroup…", type="text"),
+            dcc.Input(
+                id=ids.UNIT_SEARCH, placeholder=t("call sign, talkgroup…", lang), type="text"
+            ),
             dcc.Dropdown(
-                id=ids.UNIT_KIND, options=["car", "motorbike", "foot"], placeholder="kind"
+                id=ids.UNIT_KIND,
+                options=[{"label": t(k, lang), "value": k} for k in ("car", "motorbike", "foot")],
+                placeholder=t("kind", lang),
             ),
             dcc.Dropdown(
                 id=ids.UNIT_STATUS,
-                placeholder="status",
-                options=[
-                    "available",
-                    "dispatched",
-                    "acknowledged",
-                    "enroute",
-                    "onscene",
-                    "busy",
-                    "out_of_service",
-                    "off_duty",
-                ],
+                placeholder=t("status", lang),
+                options=[{"label": _status(s, lang), "value": s} for s in UNIT_STATUSES],
             ),
         ],
     )
 
 
-def unit_table(rows: list[dict[str, Any]]) -> html.Table:
+def unit_option_label(unit: dict[str, Any], lang: str = "en") -> str:
+    """A unit in the override list: "C-01 (car, available)"."""
+    return f"{unit['call_sign']} ({t(unit['kind'], lang)}, {_status(unit['status'], lang)})"
+
+
+def unit_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
     """Roster units; a click on a call sign centres the map on the unit."""
     head = html.Tr(
-        [html.Th(h) for h in ("Unit", "Kind", "Status", "Beat", "Presence", "Talkgroup", "Phone")]
+        [
+            html.Th(t(h, lang))
+            for h in ("Unit", "Kind", "Status", "Beat", "Presence", "Talkgroup", "Phone")
+        ]
     )
     body = [
         html.Tr(
@@ -142,10 +184,10 @@ def unit_table(rows: list[dict[str, Any]]) -> html.Table:
                         r["call_sign"], id={"type": ids.UNIT_ROW, "unit": r["id"]}, className="link"
                     )
                 ),
-                html.Td(r["kind"]),
-                html.Td(r["status"]),
+                html.Td(t(r["kind"], lang)),
+                html.Td(_status(r["status"], lang)),
                 html.Td(r["beat"]),
-                html.Td(r["presence"], className=f"presence-{r['presence']}"),
+                html.Td(_status(r["presence"], lang), className=f"presence-{r['presence']}"),
                 html.Td(r["talkgroup"]),
                 html.Td(r["phone"]),
             ]
@@ -191,12 +233,7 @@ def desk_map(
                 ],
                 position="topright",
             ),
-            dl.GeoJSON(
-                id=ids.DESK_UNITS,
-                data=empty,
-                pointToLayer=js("unitMarker"),
-                onEachFeature=js("unitTooltip"),
-            ),
+            units_layer(ids.DESK_UNITS),
             dl.GeoJSON(id=ids.DESK_INCIDENTS, data=empty, pointToLayer=js("incidentMarker")),
         ],
     )
@@ -214,21 +251,25 @@ def desk(
     tile_attribution: str,
     refresh_ms: int,
     unit_options: list[dict[str, str]],
+    lang: str = "en",
 ) -> html.Div:
     return html.Div(
         className="desk",
         children=[
-            page_header("desk", user, role),
+            page_header("desk", user, role, lang),
             html.Div(
                 className="desk-body",
                 children=[
                     html.Div(
                         className="desk-left",
                         children=[
-                            new_incident_form(types),
+                            new_incident_form(types, lang),
                             html.Div(
                                 className="panel",
-                                children=[html.H3("Incident queue"), html.Div(id=ids.DESK_QUEUE)],
+                                children=[
+                                    html.H3(t("Incident queue", lang)),
+                                    html.Div(id=ids.DESK_QUEUE),
+                                ],
                             ),
                         ],
                     ),
@@ -239,8 +280,8 @@ def desk(
                             html.Div(
                                 className="panel",
                                 children=[
-                                    html.H3("Units"),
-                                    unit_filters(),
+                                    html.H3(t("Units", lang)),
+                                    unit_filters(lang),
                                     html.Div(id=ids.DESK_UNIT_LIST),
                                 ],
                             ),
@@ -254,7 +295,7 @@ def desk(
                             html.Div(
                                 className="panel",
                                 children=[
-                                    html.H3("Who gets there first"),
+                                    html.H3(t("Who gets there first", lang)),
                                     html.Div(id=ids.DESK_SUGGESTIONS),
                                     html.Div(
                                         className="row",
@@ -262,28 +303,38 @@ def desk(
                                             dcc.Dropdown(
                                                 id=ids.DESK_OVERRIDE_UNIT,
                                                 options=unit_options,
-                                                placeholder="any unit (override)",
+                                                placeholder=t("any unit (override)", lang),
                                             ),
-                                            html.Button("Send", id=ids.DESK_OVERRIDE),
+                                            html.Button(t("Send", lang), id=ids.DESK_OVERRIDE),
                                         ],
                                     ),
                                 ],
                             ),
                             html.Div(
                                 className="panel",
-                                children=[html.H3("Orders"), html.Div(id=ids.DESK_ORDERS)],
+                                children=[
+                                    html.H3(t("Orders", lang)),
+                                    html.Div(id=ids.DESK_ORDERS),
+                                ],
                             ),
                             html.Div(
                                 className="panel",
-                                children=[html.H3("Cameras"), html.Div(id=ids.DESK_CAMERAS)],
+                                children=[
+                                    html.H3(t("Cameras", lang)),
+                                    html.Div(id=ids.DESK_CAMERAS),
+                                ],
                             ),
-                            html.Button("Close incident", id=ids.DESK_CLOSE, className="danger"),
+                            html.Button(
+                                t("Close incident", lang), id=ids.DESK_CLOSE, className="danger"
+                            ),
                         ],
                     ),
                 ],
             ),
             dcc.Store(id=ids.DESK_SELECTED),
             dcc.Store(id=ids.DESK_SHOWN),
+            *units_stores(ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION),
+            dcc.Store(id=ids.DESK_UNIT_LIST_KEY),  # what the unit list shows
             dcc.Interval(id=ids.DESK_TICK, interval=refresh_ms),
         ],
     )
@@ -294,24 +345,28 @@ def suggestions_table(
     shortfall: str | None,
     excluded: list[dict[str, Any]],
     coverage_note: str | None = None,
+    lang: str = "en",
 ) -> html.Div:
     """Suggested units, best first. ``coverage_pct``/``coverage_drop_pct`` in
     a row (see ``views.with_coverage``) fill "Coverage if sent"."""
     cover_head = html.Th(
-        "Coverage if sent",
-        title="Share of the road network the other available vehicles still "
-        "reach within the target time if this unit goes",
+        t("Coverage if sent", lang),
+        title=t(
+            "Share of the road network the other available vehicles still reach within "
+            "the target time if this unit goes",
+            lang,
+        ),
     )
     head = html.Tr(
-        [html.Th(h) for h in ("", "Unit", "ETA", "Road", "Line", "Fix")]
-        + [cover_head, html.Th("Why")]
+        [html.Th(t(h, lang) if h else h) for h in ("", "Unit", "ETA", "Road", "Line", "Fix")]
+        + [cover_head, html.Th(t("Why", lang))]
     )
     body = [
         html.Tr(
             [
                 html.Td(
                     html.Button(
-                        "Dispatch",
+                        t("Dispatch", lang),
                         id={"type": ids.DISPATCH_BUTTON, "unit": r["unit_id"]},
                         className="primary small",
                     )
@@ -322,15 +377,17 @@ def suggestions_table(
                 html.Td(f"{r['straight_distance_m']:.0f} m"),
                 html.Td(f"{r['fix_age_s']:.0f} s"),
                 _coverage_cell(r),
-                html.Td("; ".join(r["reasons"])),
+                html.Td("; ".join(message(reason, lang) for reason in r["reasons"])),
             ]
         )
         for r in rows
     ]
     stale = [e["call_sign"] for e in excluded if e["reason"] == "stale_fix"]
-    notes = [html.P(shortfall, className="shortfall")] if shortfall else []
+    notes = [html.P(message(shortfall, lang), className="shortfall")] if shortfall else []
     if stale:
-        notes.append(html.P("Stale fix, not suggested: " + ", ".join(stale), className="stale"))
+        notes.append(
+            html.P(t("Stale fix, not suggested: ", lang) + ", ".join(stale), className="stale")
+        )
     if coverage_note:
         notes.append(html.P(coverage_note, className="coverage-note"))
     return html.Div([html.Table([head, *body], className="suggestions"), *notes])
@@ -349,23 +406,30 @@ def _coverage_cell(row: dict[str, Any]) -> html.Td:
     )
 
 
-def details(row: dict[str, Any], local_time: str) -> list[Any]:
+def details(row: dict[str, Any], local_time: str, lang: str = "en") -> list[Any]:
+    status = _status(row["status"], lang)
     return [
-        html.H3(f"#{row['id']} {row['type']} · P{row['priority']} · {row['status']}"),
+        html.H3(f"#{row['id']} {row['type']} · P{row['priority']} · {status}"),
         html.P(
-            f"created {local_time} by {row['created_by']} ({row['source']}); "
-            f"beat {row['beat'] or '-'}"
+            t(
+                "created {time} by {who} ({source}); beat {beat}",
+                lang,
+                time=local_time,
+                who=row["created_by"],
+                source=row["source"],
+                beat=row["beat"] or "-",
+            )
         ),
         html.P(row["notes"] or "", className="notes"),
     ]
 
 
-def orders_list(rows: list[dict[str, Any]]) -> html.Ul:
+def orders_list(rows: list[dict[str, Any]], lang: str = "en") -> html.Ul:
     return html.Ul(
         [
             html.Li(
-                f"{r['call_sign']}: {r['state']}"
-                + ("" if r["published_at"] else " (not yet sent to terminal)"),
+                f"{r['call_sign']}: {_status(r['state'], lang)}"
+                + ("" if r["published_at"] else t(" (not yet sent to terminal)", lang)),
                 className=f"order order-{r['state']}",
             )
             for r in rows
@@ -373,13 +437,14 @@ def orders_list(rows: list[dict[str, Any]]) -> html.Ul:
     )
 
 
-def cameras_list(rows: list[dict[str, Any]]) -> html.Ul:
+def cameras_list(rows: list[dict[str, Any]], lang: str = "en") -> html.Ul:
     return html.Ul(
         [
             html.Li(
                 [
                     html.A(r["name"], href=r["stream_url"], target="_blank"),
-                    f" · {r['distance_m']:.0f} m" + (" · sees the incident" if r["covers"] else ""),
+                    f" · {r['distance_m']:.0f} m"
+                    + (t(" · sees the incident", lang) if r["covers"] else ""),
                 ],
                 className="covers" if r["covers"] else "",
             )

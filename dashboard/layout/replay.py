@@ -17,7 +17,17 @@ TRAIL_MINUTES = (0, 1, 2, 5, 10, 15)
 STEP_S = 5
 PLAY_EVERY_MS = 500
 TRAIL_STYLE = {"color": "#f1c40f", "weight": 3, "opacity": 0.75}
+# Solid and light: the beats are dashed blue.
+AREA_STYLE = {"color": "#e6edf3", "weight": 2, "fillColor": "#e6edf3", "fillOpacity": 0.08}
 EMPTY = {"type": "FeatureCollection", "features": []}
+WHOLE_STATION = "whole station"
+# Leaflet.draw's toolbar offers only the rectangle; its remove tool stays
+# enabled (hidden in replay.css) because "clear all" empties the control
+# after each drawing: the area is then drawn by its own layer, one at a time.
+DRAW_OPTIONS = {
+    "rectangle": {"shapeOptions": AREA_STYLE},
+    **dict.fromkeys(("polyline", "polygon", "circle", "marker", "circlemarker"), False),
+}
 
 
 def error_id(name: str) -> str:
@@ -42,6 +52,28 @@ def window_picker(incidents: list[dict[str, Any]]) -> html.Div:
             _field("Start", dcc.Input(id=ids.REPLAY_START, type="text", debounce=True), "start"),
             _field("End", dcc.Input(id=ids.REPLAY_END, type="text", debounce=True), "end"),
             html.Button("Load window", id=ids.REPLAY_LOAD, className="primary"),
+            area_picker(),
+        ],
+    )
+
+
+def area_picker() -> html.Div:
+    """The area the window is limited to, and how to draw or clear it."""
+    return html.Div(
+        className="replay-area",
+        children=[
+            html.Div(
+                [
+                    "Area: ",
+                    html.Span(WHOLE_STATION, id=ids.REPLAY_AREA_TEXT),
+                    html.Button("Clear area", id=ids.REPLAY_AREA_CLEAR, className="link"),
+                ]
+            ),
+            html.P(
+                "Draw a rectangle on the map (▭, top right) to replay only the units "
+                "with a fix in it during the window, and its incidents.",
+                className="hint",
+            ),
         ],
     )
 
@@ -109,6 +141,12 @@ def replay_map(
         children=[
             *basemap(roads, tile_url, tile_attribution),
             dl.GeoJSON(data=beats, style=js("beatStyle"), interactive=False),
+            dl.GeoJSON(id=ids.REPLAY_AREA_LAYER, data=EMPTY, style=AREA_STYLE, interactive=False),
+            dl.FeatureGroup(
+                dl.EditControl(
+                    id=ids.REPLAY_DRAW, draw=DRAW_OPTIONS, edit={"edit": False}, position="topright"
+                )
+            ),
             dl.GeoJSON(id=ids.REPLAY_TRAILS, data=EMPTY, style=TRAIL_STYLE, interactive=False),
             dl.GeoJSON(id=ids.REPLAY_INCIDENTS, data=EMPTY, pointToLayer=js("incidentMarker")),
             dl.GeoJSON(
@@ -177,14 +215,25 @@ def timeline(rows: list[dict[str, Any]], current_s: float | None = None) -> html
     return html.Div(html.Ol(items, className="replay-timeline"))
 
 
-def export_links(start_iso: str, end_iso: str) -> list[Any]:
+def export_links(
+    start_iso: str, end_iso: str, area: str | None = None, incident_id: int | None = None
+) -> list[Any]:
+    """Links to the window's export; ``area`` is the ``area`` parameter, if
+    any; a window from an incident also links its one-page PDF report."""
     query = f"start={start_iso}&end={end_iso}".replace("+", "%2B")
-    return [
+    query += f"&area={area}" if area else ""
+    links: list[Any] = [
         "Export: ",
         html.A("GeoJSON", href=f"/replay/export.geojson?{query}", download="replay.geojson"),
         " · ",
         html.A("CSV", href=f"/replay/export.csv?{query}", download="replay.csv"),
     ]
+    if incident_id is not None:
+        report = html.A(
+            "PDF report", href=f"/replay/report.pdf?incident={incident_id}", id=ids.REPLAY_REPORT
+        )
+        links += [" · ", report]
+    return links
 
 
 def replay(
@@ -232,5 +281,6 @@ def replay(
                 ],
             ),
             dcc.Store(id=ids.REPLAY_WINDOW),
+            dcc.Store(id=ids.REPLAY_AREA),
         ],
     )

@@ -9,8 +9,10 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.layout.live import units_layer, units_stores
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+SHIFT_REFRESH_MS = 30000  # the shift's figures move slowly: a slower tick than the map's
 
 
 def js(name: str) -> dict[str, str]:
@@ -40,7 +42,13 @@ def basemap(roads: dict[str, Any], tile_url: str | None, attribution: str) -> li
             name="roads",
             style={"zIndex": 250},
             children=[
-                dl.GeoJSON(id=ids.ROADS, data=roads, style=js("roadStyle"), interactive=False)
+                dl.GeoJSON(
+                    id=ids.ROADS,
+                    data=roads,
+                    style=js("roadStyle"),
+                    interactive=False,
+                    eventHandlers={"layeradd": js("roadNames")},  # names: assets/roadnames.js
+                )
             ],
         ),
     ]
@@ -86,12 +94,7 @@ def overlays(
             checked=True,
         ),
         dl.Overlay(
-            dl.GeoJSON(
-                id=ids.UNITS,
-                data={"type": "FeatureCollection", "features": []},
-                pointToLayer=js("unitMarker"),
-                onEachFeature=js("unitTooltip"),
-            ),
+            units_layer(ids.UNITS),
             name=t("Units", lang),
             checked=True,
         ),
@@ -184,9 +187,11 @@ def wall(
                     dl.ScaleControl(position="bottomleft", imperial=False),
                 ],
             ),
+            shift_panel(lang),
             legend(lang),
             html.Div(id=ids.LAST_UPDATE, className="last-update"),
             dcc.Interval(id=ids.TICK, interval=refresh_ms),
+            *units_stores(ids.UNITS_DELTA, ids.UNITS_VERSION),
         ],
     )
 
@@ -236,4 +241,77 @@ def alarm_strip(alarms: list[dict[str, Any]], lang: str = "en") -> list[html.Div
             className=f"alarm-chip severity-{a['severity']}" + (" fresh" if a["fresh"] else ""),
         )
         for a in alarms
+    ]
+
+
+def _chart(title: str, graph_id: str) -> html.Div:
+    return html.Div(
+        className="shift-chart",
+        children=[
+            html.Div(title, className="shift-chart-title"),
+            dcc.Graph(
+                id=graph_id,
+                # Static: nothing to hover or zoom on a wall, and no mode bar.
+                config={"displayModeBar": False, "staticPlot": True, "responsive": True},
+                className="shift-graph",
+            ),
+        ],
+    )
+
+
+def shift_panel(lang: str = "en") -> html.Div:
+    """The side panel of the shift: its response clock tiles and three small
+    charts, filled by ``callbacks/wall_charts.py`` on their own slower tick."""
+    return html.Div(
+        className="wall-shift",
+        children=[
+            html.Div(id=ids.WALL_SHIFT, className="shift-tiles"),
+            _chart(t("Incidents per hour", lang), ids.WALL_CHART_INCIDENTS),
+            _chart(t("Acknowledgement time (签收), s", lang), ids.WALL_CHART_ACK),
+            _chart(t("Time to scene (到场), min", lang), ids.WALL_CHART_ARRIVAL),
+            dcc.Interval(id=ids.WALL_CHARTS_TICK, interval=SHIFT_REFRESH_MS),
+        ],
+    )
+
+
+def share_grade(share: float | None) -> str:
+    """A CSS grade for a share of the target met: good ≥ 90 %, fair ≥ 70 %."""
+    if share is None:
+        return "none"
+    return "good" if share >= 0.9 else "fair" if share >= 0.7 else "poor"
+
+
+def _share_tile(share: float | None, in_time: int, counted: int, label: str) -> html.Div:
+    return html.Div(
+        className=f"tile shift-share {share_grade(share)}",
+        children=[
+            html.Div("–" if share is None else f"{share * 100:.0f} %", className="count"),
+            html.Div(label, className="label"),
+            html.Div(f"{in_time} / {counted}", className="of"),
+        ],
+    )
+
+
+def shift_tiles(figures: dict[str, Any], started: str, lang: str = "en") -> list[html.Div]:
+    """The shift's response clock (see ``geo.response.shift_figures``): when the
+    shift began (local ``started``), then two large tiles of shares met."""
+    return [
+        html.Div(t("Shift since {time}", lang, time=started), className="shift-title"),
+        html.Div(
+            className="shift-shares",
+            children=[
+                _share_tile(
+                    figures["ack_share"],
+                    figures["ack_in_time"],
+                    figures["ack_counted"],
+                    t("acknowledged ≤ 30 s", lang),
+                ),
+                _share_tile(
+                    figures["reached_share"],
+                    figures["reached_in_time"],
+                    figures["reached_counted"],
+                    t("P1–P2 on scene ≤ 5 min", lang),
+                ),
+            ],
+        ),
     ]

@@ -157,3 +157,108 @@ def test_bad_times_are_refused_next_to_the_field(page, sign_in, dashboard_url):
     page.click("#replay-load")
     page.locator("#replay-end-error").get_by_text("after the start").wait_for(timeout=10000)
     assert page.locator("#replay-start-error").inner_text() == ""
+
+
+WEST_LON = 24.9300  # C-02 waits here, about 770 m west of C-01's street
+INCIDENT_MARKERS = "document.querySelectorAll('.leaflet-marker-pane .incident-icon').length"
+
+
+def park(db_url: str, t0: datetime) -> None:
+    """U002 parked west of C-01's street all through the incident."""
+    with psycopg.connect(db_url) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO positions (device_id, unit_id, fix_at, received_at, geom, source)"
+            " VALUES ('trk-c02', 'U002', %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326),"
+            " 'native')",
+            [(t0 + timedelta(seconds=s),) * 2 + (WEST_LON, 60.1690) for s in range(-300, 901, 10)],
+        )
+
+
+def marker_box(page, call_sign: str) -> dict:
+    marker = page.locator(f'.leaflet-marker-icon[title="{call_sign}"]')
+    marker.wait_for(timeout=15000)
+    box = marker.bounding_box()
+    assert box is not None
+    return box
+
+
+def slide_to(page, fraction: float, label: str) -> None:
+    """Click the slider at ``fraction`` of its length; wait for ``label`` in the time."""
+    box = page.locator("#replay-slider .rc-slider, #replay-slider").first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 2 + (box["width"] - 4) * fraction, box["y"] + box["height"] / 2)
+    wait_until(lambda: label in time_label(page), 10, message=f"the slider at {label}")
+
+
+def incident_markers(page) -> int:
+    return page.evaluate(INCIDENT_MARKERS)
+
+
+def test_incidents_show_while_they_exist_and_an_area_limits_the_replay(
+    page, sign_in, dashboard_url, db_url, artifacts
+):
+    t0 = (datetime.now(UTC) - timedelta(hours=3)).replace(second=0, microsecond=0)
+    incident_id = seed(db_url, t0)
+    park(db_url, t0)
+    sign_in(page, "reviewer", "/replay")
+    page.locator(".leaflet-roads-pane canvas").wait_for(timeout=20000)
+    page.click("#replay-incident")
+    page.get_by_text(f"#{incident_id} Assault").first.click()
+    timeline = page.locator("#replay-timeline")
+    timeline.get_by_text("onscene").wait_for(timeout=15000)
+    west = marker_box(page, "C-02")
+
+    # The window starts 2 min before the incident was created: no marker yet;
+    # from its creation it shows, open (the unassigned P1 pulses), then as it
+    # was at each moment; past its closing it is gone again.
+    assert "+0:00" in time_label(page) and incident_markers(page) == 0
+    timeline.get_by_role("button", name="created").click()
+    page.locator(".incident-icon.incident-alarm").wait_for(timeout=10000)
+    timeline.get_by_role("button", name="onscene").click()
+    wait_until(lambda: "+12:00" in time_label(page), 10, message="the slider at on scene")
+    north = marker_box(page, "C-01")  # by the incident
+    slide_to(page, 0.5, "+8:0")  # en route: dispatched, no longer unassigned
+    page.wait_for_function(
+        f"{INCIDENT_MARKERS} === 1 && !document.querySelector('.incident-alarm')"
+    )
+    slide_to(page, 0.0, "+0:0")
+    page.wait_for_function(f"{INCIDENT_MARKERS} === 0")
+    south = marker_box(page, "C-01")  # parked at the south end
+    slide_to(page, 1.0, "+15:")  # closed at +14:00
+    page.wait_for_function(f"{INCIDENT_MARKERS} === 0")
+    slide_to(page, 0.5, "+8:0")
+    page.wait_for_function(f"{INCIDENT_MARKERS} === 1")
+
+    # Draw a rectangle around C-01's street from south to north (C-02 is outside).
+    page.click(".leaflet-draw-draw-rectangle")
+    x = south["x"] + south["width"] / 2
+    assert abs(west["x"] - x) > 80, "C-02 must lie well outside the rectangle"
+    page.mouse.move(x - 40, north["y"] - 40)
+    page.mouse.down()
+    page.mouse.move(x, north["y"], steps=4)
+    corner = (x + 40, south["y"] + south["height"] + 40)
+    page.mouse.move(*corner, steps=4)
+    page.wait_for_timeout(200)  # Leaflet.draw sizes the box on the moves it has handled
+    page.mouse.move(*corner)
+    page.mouse.up()
+    wait_until(lambda: "whole station" not in page.inner_text("#replay-area-text"), 10)
+    page.locator('.leaflet-marker-icon[title="C-02"]').wait_for(state="detached", timeout=10000)
+    page.locator('.leaflet-marker-icon[title="C-01"]').wait_for(timeout=10000)
+    page.locator("#replay-message").get_by_text("1 unit with a fix in the area").wait_for()
+    assert "+8:0" in time_label(page)  # the moment shown stays where it was
+    assert page.locator("#replay-unit-list").inner_text().count("C-0") == 1
+    page.wait_for_function(f"{INCIDENT_MARKERS} === 1")  # the incident lies inside the area
+    page.screenshot(path=str(artifacts / "replay-area.png"))
+
+    href = page.locator("#replay-export a", has_text="CSV").get_attribute("href")
+    assert href is not None and "&area=" in href
+    csv = page.request.get(f"{dashboard_url}{href}")
+    assert csv.status == 200
+    units = {line.split(",")[3] for line in csv.text().splitlines() if line.startswith("fix,")}
+    assert units == {"C-01"}
+    bad = page.request.get(f"{dashboard_url}{href.split('&area=')[0]}&area=24.9,60.1,24.8")
+    assert bad.status == 400 and "area:" in bad.text()
+
+    page.click("#replay-area-clear")
+    page.locator('.leaflet-marker-icon[title="C-02"]').wait_for(timeout=10000)
+    assert "whole station" in page.inner_text("#replay-area-text")

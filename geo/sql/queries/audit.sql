@@ -1,0 +1,1 @@
+INSERT INTO audit_log (actor, action, ok, ip, detail) VALUES (%s, %s, %s, %s, %s::jsonb)

@@ -1,0 +1,1 @@
+UPDATE sessions SET revoked_at = %s WHERE token_sha256 = %s

@@ -1,0 +1,1 @@
+UPDATE users SET disabled = %(disabled)s WHERE name = %(name)s RETURNING id

@@ -1,0 +1,1 @@
+UPDATE users SET password_hash = %(hash)s WHERE name = %(name)s RETURNING id

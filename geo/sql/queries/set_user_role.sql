@@ -1,0 +1,1 @@
+UPDATE users SET role = %(role)s WHERE name = %(name)s RETURNING id

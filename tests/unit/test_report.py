@@ -1,0 +1,214 @@
+"""The incident report and its parts, on hand-made reviews (no database):
+the projection and the map's extent, the rows of each section, a long log
+still fitting one page, Chinese, and the export's progress bar."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard import report_text as txt
+from dashboard.report import MAP_ASPECT, fit, incident_report_pdf
+from dispatchmap.progress import ProgressBar, clock_text
+from geo.alarms import Thresholds
+from geo.incident_review import (
+    LocalProjection,
+    Review,
+    centre_of,
+    interval_targets,
+    map_extent,
+)
+from geo.replay import Fix, Track
+from tests.pdftext import pdf_text
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+TZ = ZoneInfo("Europe/Helsinki")
+SCENE = (24.9452, 60.1690)
+
+
+def event(s: float, kind: str, unit: str | None = None, actor: str = "desk:alice", **data):
+    return {
+        "id": int(s),
+        "at": T0 + timedelta(seconds=s),
+        "kind": kind,
+        "actor": actor,
+        "unit_id": unit,
+        "order_id": None,
+        "data": data,
+    }
+
+
+def review(events: list[dict], **incident) -> Review:
+    track = Track(
+        "U001",
+        [
+            Fix(T0 + timedelta(seconds=s), 24.938 + s * 2e-5, 60.165 + s * 1e-5)
+            for s in range(0, 400, 20)
+        ],
+    )
+    row = {
+        "id": 7,
+        "external_id": "110-2026-0001",
+        "type": "assault",
+        "name_en": "Assault",
+        "name_zh": "殴打",
+        "priority": 1,
+        "status": "closed",
+        "created_at": T0,
+        "created_by": "110",
+        "source": "110",
+        "notes": "",
+        "lon": SCENE[0],
+        "lat": SCENE[1],
+        "beat": "Beat 3",
+        "road": "Aleksanterinkatu",
+        "road_distance_m": 12.0,
+        **incident,
+    }
+    points = [SCENE, *((f.lon, f.lat) for f in track.fixes)]
+    extent = map_extent(points, MAP_ASPECT)
+    road = [[extent[0], SCENE[1]], [extent[2], SCENE[1]]]
+    return Review(
+        row,
+        events,
+        T0 - timedelta(minutes=2),
+        T0 + timedelta(minutes=10),
+        {"U001": track},
+        {"U001": "C-01", "U002": "C-02", "U009": "M-09"},
+        extent,
+        [(True, road)],
+        {"queue_s": 10.0, "ack_s": 45.0, "travel_s": None},
+    )
+
+
+LOG = [
+    event(0, "created", actor="110"),
+    event(
+        5,
+        "suggestions_shown",
+        ranked=[
+            {"unit_id": "U001", "call_sign": "C-01", "eta_s": 90},
+            {"unit_id": "U002", "call_sign": "C-02", "eta_s": 150},
+        ],
+    ),
+    event(10, "dispatched", "U001", rank=1),
+    event(12, "dispatched", "U009", rank=None),
+    event(55, "acknowledged", "U001", actor="unit:U001"),
+    event(56, "order_published", "U001", actor="system"),
+]
+
+
+def test_projection_is_equirectangular_scaled_by_cos_lat():
+    proj = LocalProjection(24.9, 60.0)
+    x, y = proj.xy(24.91, 60.01)
+    assert x == pytest.approx(0.01 * 0.5 * math.pi / 180 * 6_371_008.8, rel=1e-12)
+    assert y == pytest.approx(1111.95, abs=0.01)
+    assert proj.lonlat(x, y) == pytest.approx((24.91, 60.01), abs=1e-12)
+
+
+def test_map_extent_keeps_the_aspect_a_minimum_span_and_the_points():
+    box = map_extent([SCENE], aspect=2.0, min_span_m=600)
+    proj = centre_of(box)
+    west, south = proj.xy(box[0], box[1])
+    east, north = proj.xy(box[2], box[3])
+    assert (east - west, north - south) == pytest.approx((1200.0, 600.0), rel=1e-6)
+    points = [(24.93, 60.16), (24.96, 60.175)]
+    wide = map_extent(points, aspect=1.0)
+    assert wide[0] < 24.93 and wide[2] > 24.96 and wide[1] < 60.16 and wide[3] > 60.175
+
+
+def test_targets_follow_priority():
+    urgent, calm = interval_targets(1, Thresholds()), interval_targets(4, Thresholds())
+    assert (urgent["queue_s"], urgent["response_s"], urgent["travel_s"]) == (60.0, 300.0, None)
+    assert (calm["queue_s"], calm["response_s"], calm["ack_s"]) == (300.0, 600.0, 30.0)
+
+
+def test_rows_of_each_section():
+    rows = txt.timeline_rows(LOG, TZ, {"U001": "C-01", "U009": "M-09"}, "en")
+    assert [r[1] for r in rows] == [
+        "created",
+        "suggestions shown (2)",
+        "dispatched (#1)",
+        "dispatched (override)",
+        "acknowledged",
+    ]
+    assert rows[2] == ["12:00:10", "dispatched (#1)", "C-01", "desk:alice"]
+    intervals = txt.interval_rows(
+        {"queue_s": 10.0, "ack_s": 45.0}, interval_targets(1, Thresholds()), "en"
+    )
+    assert intervals[0] == ["queue", "0:10", "1:00", "ok"]
+    assert intervals[1] == ["acknowledgement", "0:45", "0:30", "over"]
+    assert intervals[3] == ["travel", "–", "–", ""]
+    sent = txt.suggestion_rows(LOG, {"U009": "M-09"}, TZ, "en")
+    assert sent == [
+        ["#1", "C-01", "1.5 min", "sent 12:00:10 desk:alice"],
+        ["#2", "C-02", "2.5 min", "not sent"],
+        ["–", "M-09", "override", "sent 12:00:12 desk:alice"],
+    ]
+    assert [txt.duration(s) for s in (0, 59.6, 3725, None)] == ["0:00", "1:00", "1:02:05", "–"]
+
+
+def test_report_is_one_page_with_a_long_log_cut_and_the_same_bytes_each_time():
+    log = LOG + [
+        event(60 + i, "alarm_raised", actor="system", alarm="unacknowledged") for i in range(80)
+    ]
+    pdf = incident_report_pdf(review(log), interval_targets(1, Thresholds()), TZ)
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
+    text = pdf_text(pdf)
+    shown = len(re.findall(r"alarm: not acknowledged", text))
+    assert 10 < shown < 80 and f"… {80 - shown} more" in text  # 5 rows before, 1 kept after
+    assert text.index(" more") < text.rindex("alarm: not acknowledged")  # the last row is kept
+    assert "Incident #7 · Assault · P1" in text and "110 id 110-2026-0001" in text
+    assert pdf == incident_report_pdf(review(log), interval_targets(1, Thresholds()), TZ)
+
+
+def test_chinese_report_uses_a_chinese_font():
+    pdf = incident_report_pdf(review(LOG), interval_targets(1, Thresholds()), TZ, "zh")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
+    assert b"WenQuanYiMicroHei" in pdf and b"/FontFile2" in pdf  # embedded: setup installs it
+
+
+def test_fit_cuts_with_an_ellipsis():
+    assert fit("short", "Helvetica", 8, 100) == "short"
+    cut = fit("a very long operator name indeed", "Helvetica", 8, 40)
+    assert cut.endswith("…") and len(cut) < 20
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_plain_lines_are_throttled_and_the_last_always_shown():
+    out, clock = io.StringIO(), Clock()
+    bar = ProgressBar(out, "export", bar=False, every_s=1.0, clock=clock)
+    for done in range(1, 5):
+        clock.now += 0.4
+        bar(done, 4, done * 1000)
+    bar.close()
+    assert out.getvalue().splitlines() == [
+        "export: 1/4 units, 1,000 fixes, ETA 0:02",  # 0.4 s a unit, 3 left: 1.2 s, rounded up
+        "export: 4/4 units, 4,000 fixes, ETA 0:00",
+    ]
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal():
+    out, clock = io.StringIO(), Clock()
+    bar = ProgressBar(out, "export", bar=True, clock=clock, width=10)
+    clock.now += 2
+    bar(1, 4, 10)
+    bar(4, 4, 40)
+    bar.close()
+    assert out.getvalue() == (
+        "\rexport [##........] 1/4 units, 10 fixes, ETA 0:06\x1b[K"
+        "\rexport [##########] 4/4 units, 40 fixes, ETA 0:00\x1b[K\n"
+    )
+    assert clock_text(0.2) == "0:01" and clock_text(3600) == "1:00:00"
