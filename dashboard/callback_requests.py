@@ -83,8 +83,26 @@ def fired_ids(body: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Componen
     call, or the renderer's call after components of an ALL input went away)."""
     changed = _changed(body)
     if changed:
-        return [parse_id(p.rpartition(".")[0]) for p in changed]
-    return [parse_id(d["id"]) for d in spec["inputs"]]
+        fired = [(parse_id(p.rpartition(".")[0]), p.rpartition(".")[2]) for p in changed]
+    else:
+        fired = [(parse_id(d["id"]), d["property"]) for d in spec["inputs"]]
+    # Buttons drawn afresh (a suggestion's dispatch buttons) fire their
+    # pattern's callback with no click sent at all: that is not the action, so
+    # a user who may see the page but not act (an admin on the desk) is not
+    # refused. One click anywhere in the call and every fired input counts.
+    if not any(_click_counts(body)):
+        return [i for i, prop in fired if prop != "n_clicks"]
+    return [i for i, _ in fired]
+
+
+def _click_counts(body: Mapping[str, Any]) -> list[Any]:
+    """Every ``n_clicks`` value the call sends."""
+    return [
+        item.get("value")
+        for entry in body.get("inputs") or []
+        for item in _items(entry)
+        if isinstance(item, dict) and item.get("property") == "n_clicks"
+    ]
 
 
 def _changed(body: Mapping[str, Any]) -> list[str]:

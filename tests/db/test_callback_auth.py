@@ -137,6 +137,25 @@ def test_a_dispatcher_opens_the_desk_but_cannot_fire_a_commanders_button(app, co
     assert post(wall, place).status_code == 403  # a desk callback needs view_desk
 
 
+def test_new_dispatch_buttons_are_no_dispatch_but_a_click_is(app, conn):
+    """Suggestions drawn on the desk fire the dispatch buttons' callback with
+    no click: an admin (who may see the desk, not dispatch) is not refused;
+    a click is refused and audited."""
+    client = signed_in(app, conn, "admin")
+    body = call_body(app, callback_key(app, "dispatch-button"))
+    button = {"type": "dispatch-button", "unit": "U001"}
+
+    def with_clicks(clicks):
+        item = {"id": button, "property": "n_clicks", "value": clicks}
+        changed = ['{"type":"dispatch-button","unit":"U001"}.n_clicks']
+        return {**body, "inputs": [[item]], "changedPropIds": changed}
+
+    assert post(client, with_clicks(None)).status_code == 200
+    assert refusals(conn) == []
+    assert post(client, with_clicks(1)).status_code == 403
+    assert refusals(conn) == [("admin1", "dispatch", {"right": "dispatch"})]
+
+
 def test_a_reviewer_may_use_the_replay_but_not_read_the_desk(app, conn):
     client = signed_in(app, conn, "reviewer")
     desk = call_body(app, callback_key(app, "desk-tick", "unit-search", "unit-kind", "unit-status"))
