@@ -14,9 +14,10 @@ import psycopg
 from dash import Dash, Input, Output, dcc, html
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from dashboard import auth, ids, views
+from dashboard import auth, basemap, ids, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
+from dashboard.callbacks import devices as device_callbacks
 from dashboard.callbacks import quality as quality_callbacks
 from dashboard.callbacks import replay as replay_callbacks
 from dashboard.callbacks import report as report_callbacks
@@ -126,8 +127,10 @@ def create_app(
         secure_cookies=dash_cfg.secure_cookies,
         demo_login=dash_cfg.demo_login,
     )
+    basemap.install(app.server, pool, demo=dash_cfg.demo)
     wall_callbacks.register(app, deps)
     wall_chart_callbacks.register(app, deps)
+    device_callbacks.register(app, deps)
     desk_callbacks.register(app, deps)
     quality_callbacks.register(app, deps)
     replay_callbacks.register(app, deps)

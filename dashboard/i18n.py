@@ -55,6 +55,11 @@ ZH = {
     "Acknowledgement time (签收), s": "签收用时（秒）",
     "Time to scene (到场), min": "到场用时（分钟）",
     "on scene": "已到场",
+    # devices tied to no unit, on both maps (callbacks/devices.py)
+    "Untied devices": "未绑定终端",
+    "not on the roster": "不在名册",
+    "no unit": "未绑定警力",
+    "last fix": "最后定位",
 }
 
 # The desk (dashboard/layout/desk.py and callbacks/desk.py).

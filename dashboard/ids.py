@@ -127,3 +127,8 @@ ADMIN_AUDIT_ACTOR = "admin-audit-actor"
 ADMIN_AUDIT_ACTION = "admin-audit-action"
 ADMIN_AUDIT = "admin-audit"
 REPLAY_REPORT = "replay-report"
+# devices tied to no unit, on the wall and the desk (callbacks/devices.py)
+WALL_UNTIED = "layer-untied-devices"
+WALL_UNTIED_KEY = "wall-untied-key"  # dcc.Store: the fingerprint the layer shows
+DESK_UNTIED = "desk-layer-untied-devices"
+DESK_UNTIED_KEY = "desk-untied-key"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -329,3 +330,51 @@ def coverage_geojson(cover: Coverage) -> dict[str, Any]:
 def coverage_layer_key(cover: Coverage) -> str:
     """Changes whenever the drawn coverage would (metres covered, units counted)."""
     return f"{cover.target_s:.0f}:{cover.covered_m:.0f}:{','.join(sorted(cover.unit_ids))}"
+
+
+def _untied_props(r: dict[str, Any], state: str, tz: ZoneInfo, lang: str) -> dict[str, Any]:
+    unknown = r["kind"] == "unknown"
+    return {
+        "id": r["device_id"],
+        "kind": r["kind"],
+        "format": r["format"],
+        "initial": (r["format"] or "?")[:1].upper(),
+        "on_roster": not unknown,
+        "tie": t("not on the roster" if unknown else "no unit", lang),
+        "presence": state,
+        "fix_label": t("last fix", lang),
+        "fix_time": r["fix_at"].astimezone(tz).strftime("%H:%M:%S"),
+        "fix_at": r["fix_at"].isoformat(),
+        "fix_age_s": round(r["fix_age_s"]),
+        "speed_kmh": None if r["speed_kmh"] is None else round(r["speed_kmh"]),
+        "acc_m": None if r["acc_m"] is None else round(r["acc_m"]),
+    }
+
+
+def untied_devices_geojson(
+    rows: list[dict[str, Any]], stale_s: float, offline_s: float, tz: ZoneInfo, lang: str = "en"
+) -> dict[str, Any]:
+    """Devices tied to no unit (rows of ``geo.queries.untied_devices``) as
+    points; ``tie`` says "not on the roster" (kind 'unknown') or "no unit",
+    ``presence`` is judged as for units, ``fix_time`` is local to ``tz``."""
+    return _collection(
+        [
+            _feature(
+                r["lon"],
+                r["lat"],
+                _untied_props(r, presence(r["fix_age_s"], stale_s, offline_s), tz, lang),
+            )
+            for r in rows
+        ]
+    )
+
+
+def untied_devices_key(collection: dict[str, Any]) -> str:
+    """A short fingerprint of what the untied-devices layer draws: each
+    device's id, fix time, presence and tie. The same key means the layer
+    needs no redraw (the tooltip counts the fix age on by itself)."""
+    marks = sorted(
+        (p["id"], p["fix_at"], p["presence"], p["on_roster"])
+        for p in (f["properties"] for f in collection["features"])
+    )
+    return hashlib.sha1(repr(marks).encode(), usedforsecurity=False).hexdigest()[:16]

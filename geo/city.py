@@ -1,5 +1,5 @@
-"""Loading a city into PostGIS: roads from an OSM extract, and the station's
-furniture (station, beats, cameras, roster) from a folder of files.
+"""Loading a city into PostGIS: roads, water and buildings from an OSM extract,
+and the station's furniture (station, beats, cameras, roster) from a folder of files.
 
 Furniture files (as in ``data/helsinki``): ``station.geojson``, ``beats.geojson``,
 ``cameras.geojson`` (FeatureCollections, WGS84) and ``roster.csv``.
@@ -18,7 +18,7 @@ import psycopg
 from shapely.geometry import mapping, shape
 
 from geo import queries
-from geo.osm import RoadNetwork
+from geo.osm import BasemapAreas, RoadNetwork
 from geo.sample import Beat, Camera, RosterUnit, Station
 
 
@@ -141,6 +141,19 @@ def load_roads(conn: psycopg.Connection, net: RoadNetwork) -> int:
                 )
             )
     return len(net.edges)
+
+
+def load_basemap(conn: psycopg.Connection, areas: BasemapAreas) -> tuple[int, int]:
+    """Replace the drawn basemap's water areas and buildings with ``areas``;
+    returns (water areas, buildings) loaded. Empty lists empty the tables."""
+    conn.execute(queries.sql("truncate_basemap"))
+    with conn.cursor().copy(queries.sql("copy_water_areas")) as copy:
+        for a in areas.water:
+            copy.write_row((a.osm_id, a.kind, a.name, f"SRID=4326;{a.wkt}"))
+    with conn.cursor().copy(queries.sql("copy_buildings")) as copy:
+        for a in areas.buildings:
+            copy.write_row((a.osm_id, a.name, f"SRID=4326;{a.wkt}"))
+    return len(areas.water), len(areas.buildings)
 
 
 def _device_rows(u: RosterUnit) -> list[tuple[str, str, str, str]]:

@@ -1,4 +1,5 @@
-"""Road network from an OpenStreetMap ``.osm.pbf`` extract, via pyrosm.
+"""Road network, water areas and buildings from an OpenStreetMap ``.osm.pbf``
+extract, via pyrosm.
 
 pyrosm's ``get_network(nodes=True)`` splits ways into node-to-node segments and
 splits them where the extract references nodes it does not contain, so no fake
@@ -12,6 +13,9 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from shapely import get_parts, make_valid
+from shapely.geometry import MultiPolygon, Polygon
 
 # Default car speeds (km/h) by OSM class where no usable maxspeed tag is set.
 CLASS_SPEED_KMH = {
@@ -124,3 +128,78 @@ def read_network(pbf: Path) -> RoadNetwork:
             )
         )
     return RoadNetwork(nodes=node_xy, edges=out)
+
+
+# Water areas as OSM tags them (a tag key -> the values that mean water). The
+# sea is not among them: OSM draws it only as ``natural=coastline`` lines, and
+# an extract holds fragments of those (three short ones in the Helsinki sample),
+# too few to close into sea polygons.
+WATER_TAGS = {"natural": ["water"], "waterway": ["riverbank"], "landuse": ["reservoir", "basin"]}
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """One polygon feature of the drawn basemap. ``kind`` is the OSM tag value
+    that made it water (``water``, ``riverbank``, ``reservoir``, ``basin``) or
+    ``building``; ``wkt`` is a valid MultiPolygon, WGS84 degrees."""
+
+    osm_id: int
+    kind: str
+    name: str | None
+    wkt: str
+
+
+@dataclass(frozen=True, slots=True)
+class BasemapAreas:
+    water: list[Area]
+    buildings: list[Area]
+
+
+def _multipolygon(geom) -> MultiPolygon | None:
+    """``geom`` made valid, its polygons only, as one MultiPolygon; None for a
+    way left open by the extract (a LineString) or one with no area."""
+    if geom is None or geom.is_empty:
+        return None
+    fixed = geom if geom.is_valid else make_valid(geom)
+    # make_valid may give a collection holding a MultiPolygon: flatten twice.
+    parts = get_parts(get_parts(fixed))
+    polygons = [p for p in parts if isinstance(p, Polygon) and p.area > 0]
+    return MultiPolygon(polygons) if polygons else None
+
+
+def _areas(frame, kind_of) -> list[Area]:
+    """Rows of a pyrosm frame (None: the extract has none) as areas."""
+    if frame is None:
+        return []
+    out = []
+    for row in frame.itertuples(index=False):
+        shape = _multipolygon(row.geometry)
+        if shape is not None:
+            out.append(
+                Area(int(row.id), kind_of(row), _text(getattr(row, "name", None)), shape.wkt)
+            )
+    return out
+
+
+def _water_kind(row) -> str:
+    if _text(getattr(row, "natural", None)) == "water":
+        return "water"
+    return _text(getattr(row, "waterway", None)) or _text(getattr(row, "landuse", None)) or "water"
+
+
+def read_basemap(pbf: Path) -> BasemapAreas:
+    """Water areas and buildings of the extract for drawing the basemap; an
+    extract without them gives empty lists."""
+    import pyrosm  # heavy import: only when a city is loaded
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        osm = pyrosm.OSM(str(pbf))
+        water = osm.get_data_by_custom_criteria(
+            custom_filter=WATER_TAGS,
+            filter_type="keep",
+            keep_nodes=False,
+            tags_as_columns=["name", *WATER_TAGS],
+        )
+        buildings = osm.get_buildings()
+    return BasemapAreas(_areas(water, _water_kind), _areas(buildings, lambda _row: "building"))

@@ -30,6 +30,20 @@ def roads_geojson(conn: psycopg.Connection) -> dict[str, Any]:
     return row[0] if row else {"type": "FeatureCollection", "features": []}
 
 
+def water_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """Water areas as a FeatureCollection of (Multi)Polygons with ``kind`` and
+    ``name``, largest first; empty where the city's extract has none."""
+    row = conn.execute(sql("water_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def buildings_geojson(conn: psycopg.Connection, tolerance_deg: float = 5e-6) -> dict[str, Any]:
+    """Building outlines as a FeatureCollection with no properties, simplified
+    by ``tolerance_deg`` degrees (topology kept); empty where there are none."""
+    row = conn.execute(sql("buildings_geojson"), {"tolerance_deg": tolerance_deg}).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
 def beats_geojson(conn: psycopg.Connection) -> dict[str, Any]:
     """Beats as a FeatureCollection (``id``, ``name``)."""
     row = conn.execute(sql("beats_geojson")).fetchone()
@@ -189,3 +203,15 @@ def replay_incident_changes(
 ) -> list[dict[str, Any]]:
     """The events that may move these incidents' status, up to ``t2``, oldest first."""
     return _rows(conn, "replay_incident_changes", {"incident_ids": incident_ids, "t2": t2})
+
+
+def untied_devices(
+    conn: psycopg.Connection, now: datetime, max_age_s: float
+) -> list[dict[str, Any]]:
+    """Devices tied to no unit (``kind`` 'unknown' when not on the roster) whose
+    latest fix is at most ``max_age_s`` seconds old at ``now``, by device id,
+    with ``format``, ``fix_at``, ``fix_age_s``, ``speed_kmh``, ``acc_m`` (metres;
+    None where the device did not say) and ``lon``/``lat`` (WGS84 degrees)."""
+    if max_age_s <= 0:
+        raise ValueError(f"max_age_s must be positive, not {max_age_s}")
+    return _rows(conn, "untied_devices", {"now": now, "max_age_s": max_age_s})

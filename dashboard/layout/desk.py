@@ -11,7 +11,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import message, t
 from dashboard.layout.live import units_layer, units_stores
-from dashboard.layout.wall import basemap, centred_view, js
+from dashboard.layout.wall import basemap, centred_view, js, untied_overlay
 
 NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
 
@@ -203,6 +203,7 @@ def desk_map(
     bounds: tuple[float, float, float, float] | None,
     tile_url: str | None,
     tile_attribution: str,
+    lang: str = "en",
 ) -> dl.Map:
     view = centred_view(bounds)
     empty = {"type": "FeatureCollection", "features": []}
@@ -229,7 +230,8 @@ def desk_map(
                         ),
                         name="Road covered by available vehicles",
                         checked=True,
-                    )
+                    ),
+                    untied_overlay(ids.DESK_UNTIED, lang),
                 ],
                 position="topright",
             ),
@@ -276,7 +278,7 @@ def desk(
                     html.Div(
                         className="desk-center",
                         children=[
-                            desk_map(roads, beats, bounds, tile_url, tile_attribution),
+                            desk_map(roads, beats, bounds, tile_url, tile_attribution, lang),
                             html.Div(
                                 className="panel",
                                 children=[
@@ -335,6 +337,7 @@ def desk(
             dcc.Store(id=ids.DESK_SHOWN),
             *units_stores(ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION),
             dcc.Store(id=ids.DESK_UNIT_LIST_KEY),  # what the unit list shows
+            dcc.Store(id=ids.DESK_UNTIED_KEY),  # what the untied-devices layer shows
             dcc.Interval(id=ids.DESK_TICK, interval=refresh_ms),
         ],
     )

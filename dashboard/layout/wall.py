@@ -8,6 +8,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.basemap import BUILDINGS_URL, WATER_URL
 from dashboard.i18n import t
 from dashboard.layout.live import units_layer, units_stores
 
@@ -30,14 +31,32 @@ def centred_view(bounds: tuple[float, float, float, float] | None) -> dict[str, 
 
 
 def basemap(roads: dict[str, Any], tile_url: str | None, attribution: str) -> list[Any]:
-    """The roads drawn from the loaded city, or a configured tile server instead.
-    With no tile URL nothing is fetched from anywhere but this server."""
+    """The roads, water and buildings drawn from the loaded city, or a configured
+    tile server instead. With no tile URL nothing is fetched from anywhere but
+    this server: water and buildings come from its ``/basemap/*.geojson``."""
     if tile_url:
         return [dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=20)]
+    # Each pane gets its own canvas (preferCanvas): water, then buildings, under
+    # the roads (250). Styles live in assets/basemap.js under ``dm.basemap``, as
+    # map.js replaces ``dm.map`` whole and is loaded after it.
+    areas = [
+        dl.Pane(
+            name=name,
+            style={"zIndex": z_index},
+            children=[
+                dl.GeoJSON(url=url, style={"variable": f"dm.basemap.{style}"}, interactive=False)
+            ],
+        )
+        for name, z_index, url, style in (
+            ("water", 230, WATER_URL, "waterStyle"),
+            ("buildings", 240, BUILDINGS_URL, "buildingStyle"),
+        )
+    ]
     # A GeoJSON layer's own attribution is not shown by the control, so the
     # ODbL credit for the roads goes in the control's prefix.
     return [
         dl.AttributionControl(prefix=f"{OSM_ATTRIBUTION} · Leaflet", position="bottomright"),
+        *areas,
         dl.Pane(
             name="roads",
             style={"zIndex": 250},
@@ -93,12 +112,27 @@ def overlays(
             name=t("Incidents", lang),
             checked=True,
         ),
+        untied_overlay(ids.WALL_UNTIED, lang),
         dl.Overlay(
             units_layer(ids.UNITS),
             name=t("Units", lang),
             checked=True,
         ),
     ]
+
+
+def untied_overlay(layer_id: str, lang: str = "en") -> dl.Overlay:
+    """Devices tied to no unit, drawn by ``assets/devices.js``; empty until the
+    first tick (``callbacks/devices.py``) fills it."""
+    return dl.Overlay(
+        dl.GeoJSON(
+            id=layer_id,
+            data={"type": "FeatureCollection", "features": []},
+            pointToLayer=js("untiedMarker"),
+        ),
+        name=t("Untied devices", lang),
+        checked=True,
+    )
 
 
 def legend(lang: str = "en") -> html.Div:
@@ -122,7 +156,8 @@ def legend(lang: str = "en") -> html.Div:
                     html.Span("●", className="kind-glyph"),
                     f" {t('foot', lang)}",
                 ]
-            )
+            ),
+            html.Div([html.Span(className="untied-glyph"), t("Untied devices", lang)]),
         ],
     )
 
@@ -192,6 +227,7 @@ def wall(
             html.Div(id=ids.LAST_UPDATE, className="last-update"),
             dcc.Interval(id=ids.TICK, interval=refresh_ms),
             *units_stores(ids.UNITS_DELTA, ids.UNITS_VERSION),
+            dcc.Store(id=ids.WALL_UNTIED_KEY),  # what the untied-devices layer shows
         ],
     )
 

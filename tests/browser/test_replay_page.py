@@ -118,9 +118,11 @@ def test_reviewer_replays_an_incident(page, sign_in, dashboard_url, db_url, arti
     page.click("#replay-play")
     wait_marker_moved(page, enroute_y, 20)  # the unit drives north while playing
     page.click("#replay-play")  # pause
+    wait_until(lambda: "Pause" not in page.inner_text("#replay-play"), 10, message="paused")
+    page.wait_for_timeout(800)  # a player tick already sent may still land once
     paused = time_label(page)
-    page.wait_for_timeout(1200)
-    assert time_label(page) == paused or "Pause" not in page.inner_text("#replay-play")
+    page.wait_for_timeout(1500)
+    assert time_label(page) == paused  # paused means the clock stands still
 
     # Dragging the slider back to its start puts the unit back south.
     box = page.locator("#replay-slider").bounding_box()

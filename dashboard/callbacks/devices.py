@@ -1,0 +1,60 @@
+"""The untied-devices layer of the wall and the desk: radio terminals and
+phones tied to no unit, redrawn on each page's existing tick only when what
+it shows changed.
+
+A Dash worker keeps no state per browser, so the page keeps the fingerprint
+of what it last received (a ``dcc.Store``) and sends it back each tick; while
+it matches, the callback raises ``PreventUpdate`` and the server answers
+HTTP 204 with no body. (Returning ``no_update`` for every output is not the
+same in Dash 4.4: it still answers 200 with a JSON body.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import Dash, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids, views
+from dashboard.deps import Deps
+from geo import queries
+
+# How long an untied device stays on the map after its last fix, in multiples
+# of the offline threshold: an hour at the default 600 s. Long enough for the
+# room to notice a stranger that went quiet, short enough that a day's
+# passing phones do not pile up.
+MAX_AGE_OFFLINE_MULTIPLE = 6
+
+
+def untied_update(
+    deps: Deps, shown_key: str | None, now: datetime
+) -> tuple[dict[str, Any], str] | None:
+    """(GeoJSON, fingerprint) of the untied devices at ``now``, or None when
+    the fingerprint equals ``shown_key`` (the page shows them already)."""
+    stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
+    with deps.pool.connection() as conn:
+        rows = queries.untied_devices(conn, now, offline_s * MAX_AGE_OFFLINE_MULTIPLE)
+    layer = views.untied_devices_geojson(rows, stale_s, offline_s, deps.tz, deps.dash.language)
+    key = views.untied_devices_key(layer)
+    return None if key == shown_key else (layer, key)
+
+
+def register(app: Dash, deps: Deps) -> None:
+    """The layer's callback on the wall's tick and on the desk's."""
+    for tick, layer_id, key_id in (
+        (ids.TICK, ids.WALL_UNTIED, ids.WALL_UNTIED_KEY),
+        (ids.DESK_TICK, ids.DESK_UNTIED, ids.DESK_UNTIED_KEY),
+    ):
+
+        @app.callback(
+            Output(layer_id, "data"),
+            Output(key_id, "data"),
+            Input(tick, "n_intervals"),
+            State(key_id, "data"),
+        )
+        def refresh(_n: int | None, shown_key: str | None) -> tuple[dict[str, Any], str]:
+            update = untied_update(deps, shown_key, datetime.now(UTC))
+            if update is None:
+                raise PreventUpdate  # unchanged: an empty 204, nothing for the page to do
+            return update

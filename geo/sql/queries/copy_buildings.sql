@@ -1,0 +1,1 @@
+COPY buildings (osm_id, name, geom) FROM STDIN

@@ -1,0 +1,1 @@
+COPY water_areas (osm_id, kind, name, geom) FROM STDIN

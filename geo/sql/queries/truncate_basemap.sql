@@ -1,0 +1,1 @@
+TRUNCATE water_areas, buildings RESTART IDENTITY
