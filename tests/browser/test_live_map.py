@@ -113,7 +113,7 @@ def test_a_unit_moves_across_the_screen_and_the_operators_view_is_kept(
             """y => { const m = document.querySelector('.leaflet-marker-icon[title="C-01"]');
                       return m && m.getBoundingClientRect().y < y - 100; }""",
             arg=y0,
-            timeout=10000,
+            timeout=20000,  # the tick is 1-2 s; a loaded machine is slower
         )
         assert page.evaluate(VIEW) == view
 
