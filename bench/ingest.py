@@ -63,6 +63,7 @@ from feeds.mqtt_client import BufferedClient
 from feeds.pipeline import DUPLICATE, FUTURE_TIME, ZERO_FIX, Limits, Message, Pipeline
 from feeds.simulator import distance_m, nmea_rmc
 from feeds.topics import Topics
+from feeds.writer import StageEncoder
 from geo import queries
 from geo.migrate import upgrade
 from geo.routing import RoadGraph
@@ -104,13 +105,6 @@ ROSTER_DEVICES = (
 )
 INSERT_UNIT = "INSERT INTO units (id, call_sign, kind) VALUES (%s, %s, %s)"
 INSERT_DEVICE = "INSERT INTO devices (id, unit_id, kind, format) VALUES (%s, %s, %s, %s)"
-COPY_STAGE_BINARY = (
-    "COPY position_stage (device_id, unit_id, fix_at, received_at, lon, lat, speed_kmh,"
-    " heading_deg, acc_m, alt_m, source) FROM STDIN (FORMAT BINARY)"
-)
-STAGE_TYPES = (
-    ["text", "text", "timestamptz", "timestamptz", "float8", "float8"] + ["float4"] * 4 + ["text"]
-)
 LIVE_LATENCY = (
     "SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY lag_s),"
     " max(lag_s) FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - fix_at)"
@@ -511,6 +505,7 @@ def decode_backlog(
 
 def row_of(f: Fix, unit: str | None, received_at: datetime, source: str | None) -> tuple:
     return (
+        0,  # the stage row number, replaced when a batch is encoded
         f.device_id,
         unit,
         f.fix_at,
@@ -526,21 +521,22 @@ def row_of(f: Fix, unit: str | None, received_at: datetime, source: str | None) 
 
 
 def copy_ceiling(url: str, rows: Sequence[tuple], batch: int) -> tuple[float, float]:
-    """Rows per second and mean seconds per batch of a binary COPY into the
-    writer's stage plus its ``store_positions`` (history + latest state)."""
+    """Rows per second and mean seconds per batch of the writer's own binary
+    COPY into its stage plus its ``store_positions`` (history + latest state),
+    encoding included, in one thread with nothing else to do."""
+    encoder = StageEncoder()
     with psycopg.connect(url) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        days = sorted({r[2].date() for r in rows})
+        days = sorted({r[3].date() for r in rows})
         conn.execute("SELECT ensure_position_partitions(%s, %s)", (days[0], days[-1]))
         conn.execute(queries.sql("create_position_stage"))
         conn.commit()
         started = time.perf_counter()
         for i in range(0, len(rows), batch):
+            chunk = [(n, *row[1:]) for n, row in enumerate(rows[i : i + batch])]
             with conn.transaction():
-                with conn.cursor().copy(COPY_STAGE_BINARY) as copy:
-                    copy.set_types(STAGE_TYPES)
-                    for row in rows[i : i + batch]:
-                        copy.write_row(row)
+                with conn.cursor().copy(queries.sql("copy_position_stage")) as copy:
+                    copy.write(encoder.encode(chunk))
                 conn.execute(queries.sql("store_positions")).fetchall()
         took = time.perf_counter() - started
     return len(rows) / took, took / -(-len(rows) // batch)

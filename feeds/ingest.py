@@ -4,14 +4,16 @@
 Two threads then work as a two-stage pipeline, so that decoding overlaps the
 database's work instead of waiting for it:
 
-- the *decode* thread takes a batch off the bounded queue, registers devices
+- the *decode* thread takes a batch off the bounded buffer, registers devices
   never seen and seeds the GPS-jump step (on its own autocommit connection),
-  and runs every message through the pipeline, in arrival order (one thread,
-  so the jump step judges each device's fixes in order);
-- the *writer* thread (the caller of :meth:`IngestWorker.run`) writes each
-  decoded batch in one transaction and only then acknowledges every message
+  runs every message through the pipeline, in arrival order (one thread, so
+  the jump step judges each device's fixes in order), and encodes the batch
+  for the database (:meth:`Writer.stage`) and its PUBACKs;
+- the *writer* thread (the caller of :meth:`IngestWorker.run`) sends each
+  staged batch in one transaction and only then acknowledges every message
   of it to the broker (paho manual acks, QoS 1, persistent session), batches
-  in the order they were received.
+  in the order they were received. It has little Python to run, so it seldom
+  waits for the GIL the other two threads hold.
 
 If the database is down a batch is retried with backoff and nothing is
 acknowledged, so the broker keeps and redelivers; at most ``ahead`` decoded
@@ -45,7 +47,7 @@ from feeds.pipeline import (
 )
 from feeds.session import AckedSession
 from feeds.topics import Topics
-from feeds.writer import BatchResult, Writer
+from feeds.writer import BatchResult, Staged, Writer
 
 log = logging.getLogger("dispatchmap.ingest")
 SWITCH_INTERVAL_S = 0.0005
@@ -99,7 +101,7 @@ class IngestWorker:
         self.writer = Writer()
         self._conn: psycopg.Connection | None = None
         self._prep_conn: psycopg.Connection | None = None
-        self._decoded: queue.Queue[list[Outcome]] = queue.Queue(maxsize=ahead)
+        self._decoded: queue.Queue[tuple[Staged, bytes]] = queue.Queue(maxsize=ahead)
         self._decode_error: Exception | None = None
         self.session = AckedSession(
             host=mqtt_host,
@@ -135,10 +137,10 @@ class IngestWorker:
         try:
             while not self._stop.is_set():
                 try:
-                    outcomes = self._decoded.get(timeout=0.2)
+                    staged, acks = self._decoded.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                self._store(outcomes)
+                self._store(staged, acks)
         finally:
             self._stop.set()  # a writer that failed must not leave the decoder running
             decoder.join(5)
@@ -157,11 +159,14 @@ class IngestWorker:
 
     def _decode_batches(self) -> None:
         while not self._stop.is_set():
-            batch = self._take_batch()
+            batch = self.queue.take(self.batch_max, self.batch_wait_s, 0.2)
             outcomes = self._decode(batch) if batch else None
-            while outcomes is not None and not self._stop.is_set():
+            if outcomes is None:
+                continue
+            ready = (self.writer.stage(outcomes), self.session.puback_packet(batch))
+            while not self._stop.is_set():
                 try:
-                    self._decoded.put(outcomes, timeout=0.2)
+                    self._decoded.put(ready, timeout=0.2)
                     break
                 except queue.Full:
                     continue
@@ -189,24 +194,6 @@ class IngestWorker:
             return None
         return [self.pipeline.process(m, self.writer.kinds) for m in batch]
 
-    def _take_batch(self) -> list[Message]:
-        try:
-            batch = [self.queue.get(timeout=0.2)]
-        except queue.Empty:
-            return []
-        deadline = time.monotonic() + self.batch_wait_s
-        while len(batch) < self.batch_max:
-            remaining = deadline - time.monotonic()
-            try:
-                batch.append(
-                    self.queue.get(timeout=max(remaining, 0))
-                    if remaining > 0
-                    else self.queue.get_nowait()
-                )
-            except queue.Empty:
-                break
-        return batch
-
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.database_url, connect_timeout=5)
@@ -219,38 +206,41 @@ class IngestWorker:
             self._prep_conn = psycopg.connect(self.database_url, connect_timeout=5, autocommit=True)
         return self._prep_conn
 
-    def _store(self, outcomes: list[Outcome]) -> None:
-        written = self._write_with_retry(outcomes)
+    def _store(self, staged: Staged, acks: bytes) -> None:
+        written = self._write_with_retry(staged)
         if written is None:
             return  # stopping: leave the batch unacknowledged, the broker redelivers
         result, write_s = written
-        self._ack(outcomes)
+        self.session.send_acks(acks)
         committed = datetime.now(UTC)
-        lags = [(committed - o.message.received_at).total_seconds() for o in outcomes]
+        outcomes = staged.outcomes
+        # Messages of one socket read share their received_at: a few lags a batch.
+        received = Counter(o.message.received_at for o in outcomes)
+        lags = [((committed - at).total_seconds(), n) for at, n in received.items()]
         self.metrics.observe_batch(outcomes, result, write_s, lags)
         self.metrics.queue_depth.set(self.queue.qsize())
         self._count(outcomes, result.positions, result.duplicates, result.events)
 
-    def _write(self, outcomes: list[Outcome]) -> tuple[BatchResult, float]:
+    def _write(self, batch: Staged | list[Outcome]) -> tuple[BatchResult, float]:
         started = time.monotonic()
         conn = self._connection()
         try:
             with conn.transaction():
-                result = self.writer.write(conn, outcomes)
+                result = self.writer.write(conn, batch)
         except psycopg.Error:
             self.writer.forget_partitions()  # the rollback may have undone one it made
-            _undo_duplicates(outcomes)
+            _undo_duplicates(batch.outcomes if isinstance(batch, Staged) else batch)
             raise
         return result, time.monotonic() - started
 
-    def _write_with_retry(self, outcomes: list[Outcome]) -> tuple[BatchResult, float] | None:
+    def _write_with_retry(self, staged: Staged) -> tuple[BatchResult, float] | None:
         """Write the batch, however long the database is away; a batch the
         database refuses three times is written message by message, and a
         message it still refuses is quarantined as ``store_error``."""
         delay, refusals = 0.5, 0
         while not self._stop.is_set():
             try:
-                return self._write(outcomes)
+                return self._write(staged)
             except psycopg.OperationalError as exc:
                 log.warning("database unavailable (%s); retrying batch in %.1f s", exc, delay)
                 if self._conn is not None:
@@ -259,7 +249,7 @@ class IngestWorker:
                 refusals += 1
                 log.warning("database refused a batch (%s), attempt %d", exc, refusals)
                 if refusals >= 3:
-                    return self._write_isolating(outcomes)
+                    return self._write_isolating(staged.outcomes)
             self.stats.db_errors += 1
             self.metrics.db_errors.inc()
             self._stop.wait(delay)
@@ -286,9 +276,6 @@ class IngestWorker:
         conn = self._connection()
         with conn.transaction():
             return self.writer.write(conn, [outcome])
-
-    def _ack(self, outcomes: list[Outcome]) -> None:
-        self.session.ack_all([o.message for o in outcomes])
 
     def _count(self, outcomes: list[Outcome], positions: int, duplicates: int, events: int) -> None:
         s = self.stats

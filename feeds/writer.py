@@ -5,6 +5,12 @@ statement inserts them into the partitioned history (``ON CONFLICT DO
 NOTHING``: a redelivered fix is stored once) and upserts the latest state per
 device and per unit from the rows actually inserted, newest first, moving only
 forward in fix time. Refused messages go to ``quarantine`` whole.
+
+The work is split in two so that the ingest can do the first half while the
+database commits the batch before: :meth:`Writer.stage` encodes a batch (the
+binary COPY, the keys repeated within it), in pure Python with no I/O, and
+:meth:`Writer.write` sends it, leaving the writing thread little to do but
+wait for the database.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import pq
+from psycopg._copy_base import BinaryFormatter
+from psycopg.adapt import Transformer
 
 from feeds.decoders import Fix
 from feeds.pipeline import (
@@ -49,19 +58,42 @@ def jsonb_text(value: Any) -> str:
     return json.dumps(clean(value), default=str, allow_nan=False)
 
 
-_STAGE_TYPES = [
-    "text",
-    "text",
-    "timestamptz",
-    "timestamptz",
-    "float8",
-    "float8",
-    "float4",
-    "float4",
-    "float4",
-    "float4",
-    "text",
-]
+_STAGE_TYPES = (
+    ["int4", "text", "text", "timestamptz", "timestamptz", "float8", "float8"]
+    + ["float4"] * 4
+    + ["text"]
+)
+
+
+class StageEncoder:
+    """Rows of ``position_stage`` as one binary COPY payload, header and
+    trailer included, encoded by psycopg's own (C) row formatter without a
+    connection, so any thread can do it. (``BinaryFormatter`` is psycopg
+    internals, the class its ``Copy.write_row`` uses; psycopg is pinned.)"""
+
+    def __init__(self) -> None:
+        self._tx = Transformer()
+        types = psycopg.adapters.types
+        self._tx.set_dumper_types([types[t].oid for t in _STAGE_TYPES], pq.Format.BINARY)
+
+    def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        formatter = BinaryFormatter(self._tx)
+        out = bytearray()
+        for row in rows:
+            out += formatter.write_row(row)
+        out += formatter.end()
+        return bytes(out)
+
+
+@dataclass(slots=True)
+class Staged:
+    """A batch ready to write: its outcomes, their accepted fixes (stage row
+    ``n`` is ``fixes[n]``) encoded as a binary COPY, and the days they fall on."""
+
+    outcomes: list[Outcome]
+    fixes: list[tuple[Outcome, Fix]]
+    copy: bytes
+    days: set[date]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +120,17 @@ class Writer:
         self._devices: dict[str, str | None] = {}
         self.kinds: dict[str, str | None] = {}
         """Device id -> kind (car, motorbike, foot) of its unit, None if not on the roster."""
+        self._encoder = StageEncoder()
+        self._stage_pid = 0  # the backend whose session holds position_stage
+        self._asked: set[str] = set()  # devices whose stored last fix was looked up
 
     def forget_partitions(self) -> None:
-        """Forget which day partitions exist: a rolled-back batch may have made
-        one. (Devices are registered by :meth:`prepare`, which the ingest runs on
-        its own autocommit connection, so no rollback undoes them.)"""
+        """Forget which day partitions and stage table exist: a rolled-back
+        batch may have made them. (Devices are registered by :meth:`prepare`,
+        which the ingest runs on its own autocommit connection, so no rollback
+        undoes them.)"""
         self._days.clear()
+        self._stage_pid = 0
 
     def _refresh_devices(self, conn: psycopg.Connection) -> None:
         rows = conn.execute(queries.sql("device_units")).fetchall()
@@ -115,10 +152,13 @@ class Writer:
                 with conn.cursor() as cur:
                     cur.executemany(queries.sql("insert_unknown_device"), unknown)
                 self._refresh_devices(conn)
-        unseen = list({r.device_id for r in routes} - pipeline.jumps.last.keys())
+        # Asked once per device: one whose messages are all refused, or that has
+        # no stored fix, would otherwise be asked for again in every batch.
+        unseen = list({r.device_id for r in routes} - pipeline.jumps.last.keys() - self._asked)
         if unseen:
             for device_id, fix_at, lon, lat in conn.execute(queries.sql("last_fixes"), (unseen,)):
                 pipeline.jumps.seed(device_id, LastFix(fix_at, lon, lat))
+            self._asked.update(unseen)
 
     def _ensure_partitions(self, conn: psycopg.Connection, days: set[date]) -> None:
         missing = days - self._days
@@ -126,66 +166,75 @@ class Writer:
             conn.execute("SELECT ensure_position_partitions(%s, %s)", (min(missing), max(missing)))
             self._days |= missing
 
-    def write(self, conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> BatchResult:
-        """Store ``outcomes`` in one transaction (the caller commits). A message
+    def stage(self, outcomes: Sequence[Outcome]) -> Staged:
+        """Encode ``outcomes`` for :meth:`write` (no I/O; after :meth:`prepare`,
+        which knows each device's unit)."""
+        fixes = [(o, f) for o in outcomes if o.rejection is None for f in o.fixes]
+        units = self._devices
+        rows = [
+            (
+                n,
+                f.device_id,
+                units.get(f.device_id),
+                f.fix_at,
+                o.message.received_at,
+                f.lon,
+                f.lat,
+                f.speed_kmh,
+                f.heading_deg,
+                f.acc_m,
+                f.alt_m,
+                o.format,
+            )
+            for n, (o, f) in enumerate(fixes)
+        ]
+        days = {f.fix_at.date() for _, f in fixes}
+        return Staged(list(outcomes), fixes, self._encoder.encode(rows), days)
+
+    def write(self, conn: psycopg.Connection, batch: Staged | Sequence[Outcome]) -> BatchResult:
+        """Store a batch in one transaction (the caller commits). A message
         all of whose fixes the database already holds (a redelivery, a device
         repeating itself) is quarantined as ``duplicate``, so it is accounted for."""
-        fixes = [(o, f) for o in outcomes if o.rejection is None for f in o.fixes]
-        self._ensure_partitions(conn, {f.fix_at.date() for _, f in fixes})
-        inserted = self._write_positions(conn, fixes)
-        duplicates = self._mark_duplicates(conn, outcomes, inserted)
-        events = self._write_events(conn, outcomes)
-        quarantined = self._write_quarantine(conn, outcomes)
-        return BatchResult(len(inserted), duplicates, quarantined, events)
+        staged = batch if isinstance(batch, Staged) else self.stage(batch)
+        self._ensure_partitions(conn, staged.days)
+        missing = self._write_positions(conn, staged)
+        positions, duplicates = self._mark_duplicates(conn, staged, missing)
+        events = self._write_events(conn, staged.outcomes)
+        quarantined = self._write_quarantine(conn, staged.outcomes)
+        return BatchResult(positions, duplicates, quarantined, events)
 
     @staticmethod
     def _mark_duplicates(
-        conn: psycopg.Connection, outcomes: Sequence[Outcome], inserted: set[tuple[str, object]]
-    ) -> int:
+        conn: psycopg.Connection, staged: Staged, missing: set[int]
+    ) -> tuple[int, int]:
         """Refuse each message none of whose fixes was stored: ``duplicate`` if
         the database holds the same fix, ``conflicting_fix`` if it holds a
-        fix of that device at that time at another place."""
-        unstored = []
-        unclaimed = set(inserted)  # each stored row is credited to one message only
-        for o in outcomes:
-            keys = {(f.device_id, f.fix_at) for f in o.fixes}
-            stored = bool(keys & unclaimed)
-            unclaimed -= keys
-            if o.rejection is None and o.fixes and not stored:
-                unstored.append(o)
+        fix of that device at that time at another place. ``missing`` are the
+        stage rows not inserted. Returns the rows inserted and the messages
+        refused."""
+        if not missing:
+            return len(staged.fixes), 0
+        stored: dict[int, bool] = {}  # id(outcome) -> any fix of it stored
+        for n, (o, _) in enumerate(staged.fixes):
+            stored[id(o)] = stored.get(id(o), False) or n not in missing
+        unstored = [o for o, _ in staged.fixes if not stored.pop(id(o), True)]
         if unstored:
             held = _stored_fixes(conn, [f for o in unstored for f in o.fixes])
             for o in unstored:
                 o.rejection = _repeat_or_conflict(o.fixes, held)
-        return len(unstored)
+        return len(staged.fixes) - len(missing), len(unstored)
 
-    def _write_positions(self, conn: psycopg.Connection, fixes: list) -> set[tuple[str, object]]:
-        if not fixes:
+    def _write_positions(self, conn: psycopg.Connection, staged: Staged) -> set[int]:
+        if not staged.fixes:
             return set()
-        conn.execute(queries.sql("create_position_stage"))
+        if self._stage_pid != conn.info.backend_pid:
+            conn.execute(queries.sql("create_position_stage"))
+            self._stage_pid = conn.info.backend_pid
         with conn.cursor().copy(queries.sql("copy_position_stage")) as copy:
-            # Binary: no text formatting and parsing of every number and time.
-            copy.set_types(_STAGE_TYPES)
-            for outcome, f in fixes:
-                copy.write_row(
-                    (
-                        f.device_id,
-                        self._devices.get(f.device_id),
-                        f.fix_at,
-                        outcome.message.received_at,
-                        f.lon,
-                        f.lat,
-                        f.speed_kmh,
-                        f.heading_deg,
-                        f.acc_m,
-                        f.alt_m,
-                        outcome.format,
-                    )
-                )
+            copy.write(staged.copy)
         # A fix already stored, or twice in this batch, is inserted once: the
         # first copy wins and the others find their key taken.
-        rows = conn.execute(queries.sql("store_positions")).fetchall()
-        return {(d, at) for d, at in rows}
+        return {n for (n,) in conn.execute(queries.sql("store_positions"))}
 
     def _write_events(self, conn: psycopg.Connection, outcomes: Sequence[Outcome]) -> int:
         rows: list[tuple[str, str | None, str, datetime | None, datetime, str]] = []

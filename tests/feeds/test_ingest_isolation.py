@@ -16,10 +16,11 @@ def test_a_message_the_database_refuses_is_quarantined_and_the_rest_stored(
 ):
     real_write = writer_module.Writer.write
 
-    def refusing_write(self, conn, outcomes):
+    def refusing_write(self, conn, batch):
+        outcomes = batch.outcomes if isinstance(batch, writer_module.Staged) else batch
         if any(b"poison" in o.message.payload and o.rejection is None for o in outcomes):
             raise psycopg.errors.DataError("refused for the test")
-        return real_write(self, conn, outcomes)
+        return real_write(self, conn, batch)
 
     monkeypatch.setattr(writer_module.Writer, "write", refusing_write)
     now = datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -1,6 +1,8 @@
 -- History first; the latest-state upserts read only the rows really inserted,
 -- newest per device / unit (an upsert batch must not hold two rows for one key),
--- and never move a marker back to an older fix.
+-- and never move a marker back to an older fix. Returns the stage rows (n) that
+-- were not inserted (their key was stored already, or by an earlier stage row:
+-- the first copy wins): usually none, so nothing comes back to parse.
 WITH inserted AS (
     INSERT INTO positions (device_id, unit_id, fix_at, received_at, geom, speed_kmh,
                            heading_deg, acc_m, alt_m, source)
@@ -33,4 +35,10 @@ WITH inserted AS (
         acc_m = excluded.acc_m, source = excluded.source
     WHERE excluded.fix_at > u.fix_at
 )
-SELECT device_id, fix_at FROM inserted
+SELECT s.n FROM position_stage s
+WHERE NOT EXISTS (SELECT FROM inserted i WHERE i.device_id = s.device_id AND i.fix_at = s.fix_at)
+UNION ALL
+SELECT n FROM (
+    SELECT n, row_number() OVER (PARTITION BY device_id, fix_at ORDER BY n) AS k
+    FROM position_stage
+) repeats WHERE k > 1
