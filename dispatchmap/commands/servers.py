@@ -26,7 +26,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         mqtt_credentials,
         mqtt_host_port,
     )
-    from feeds.ingest import IngestWorker
+    from feeds.ingest import IngestWorker, tune_gc
     from feeds.pipeline import Limits, Pipeline
     from feeds.topics import Topics
 
@@ -59,6 +59,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         worker.metrics.serve(ingest.metrics_port)
         log.info("metrics on http://127.0.0.1:%d/metrics", ingest.metrics_port)
     log.info("area checked: %s", limits.area)
+    tune_gc()
     worker.start()
     log.info("ingest running; subscriptions %s", topics.subscriptions(ingest.share_group))
     _run_until_interrupted(worker.run, worker.stop)
