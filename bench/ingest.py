@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
         )
         acc = account(ingest_url, samples)
         report_drain(after, before, acc, drain_s, per_msg["all"], len(samples))
-        if args.py_spy:
+        if args.py_spy:  # "" turns sampling off
             print("where the first worker's wall time goes in the drain (py-spy, per thread):")
             for line in profile_report(profile):
                 print(line)

@@ -218,7 +218,7 @@ def live_stream(env, graphs, workers: Workers, url, ids, rate, seconds) -> dict[
 @contextmanager
 def sampled(py_spy: str | None, pid: int, out: Path) -> Iterator[None]:
     """Sample process ``pid`` with py-spy (idle included) while the block runs."""
-    if py_spy is None:
+    if not py_spy:
         yield
         return
     args = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--idle"]

@@ -242,6 +242,12 @@ class IngestWorker:
         while not self._stop.is_set():
             try:
                 return self._write(staged)
+            except psycopg.errors.TransactionRollback as exc:
+                # Deadlock or serialization failure: nothing is wrong with the
+                # batch or the connection, only with this attempt.
+                log.warning("batch rolled back (%s); retrying", exc.sqlstate)
+                self._stop.wait(0.05)
+                continue
             except psycopg.OperationalError as exc:
                 log.warning("database unavailable (%s); retrying batch in %.1f s", exc, delay)
                 if self._conn is not None:

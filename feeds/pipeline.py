@@ -175,6 +175,13 @@ class JumpFilter:
     per process; the ingest seeds it from ``device_latest`` for devices it has
     not seen, so a restarted or added worker judges from the stored track.
 
+    A fix without a time of its own (``timed_by_receipt``: a LIP short report,
+    dated when it was received) is neither judged nor an anchor: its implied
+    speed is not known. Received live, such reports are seconds apart as sent;
+    but a backlog the broker kept during an outage, drained by one worker or
+    shared by several, delivers minutes of reports within a second, and judging
+    them refused good fixes (``bench/ingest.py --workers 2``: 3 % of all).
+
     The anchor can itself be the bad fix (a device's first fix after a cold
     start, or the stored track of a device that was moved while off). Then
     every good fix after it is refused, and they agree with one another: after
@@ -195,7 +202,7 @@ class JumpFilter:
 
     def check(self, fix: Fix, max_kmh: float, min_m: float) -> Rejection | None:
         prev = self.last.get(fix.device_id)
-        if prev is None or fix.fix_at <= prev.fix_at:
+        if prev is None or fix.fix_at <= prev.fix_at or fix.timed_by_receipt:
             return None
         jump = _jump(prev, fix, max_kmh, min_m)
         if jump is None:
@@ -223,7 +230,8 @@ class JumpFilter:
         return False
 
     def accept(self, fix: Fix) -> None:
-        self.seed(fix.device_id, LastFix(fix.fix_at, fix.lon, fix.lat))
+        if not fix.timed_by_receipt:
+            self.seed(fix.device_id, LastFix(fix.fix_at, fix.lon, fix.lat))
 
 
 def _jump(prev: LastFix, fix: Fix, max_kmh: float, min_m: float) -> str | None:

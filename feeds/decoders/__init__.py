@@ -44,8 +44,10 @@ class Fix:
     """One position report.
 
     ``lat``/``lon`` are WGS84 degrees; ``fix_at`` is the time of the fix
-    (timezone-aware UTC), not the time it was received. Optional values are
-    ``None`` when the device did not say (never 0 as a stand-in).
+    (timezone-aware UTC), not the time it was received, except when the
+    report carries no time at all (a TETRA LIP short report): then ``fix_at``
+    is when it was received and ``timed_by_receipt`` is True. Optional values
+    are ``None`` when the device did not say (never 0 as a stand-in).
     """
 
     device_id: str
@@ -58,6 +60,7 @@ class Fix:
     alt_m: float | None = None
     sats: int | None = None
     seq: int | None = None
+    timed_by_receipt: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,7 @@ def _short_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
     acc_m = _POSITION_ERROR_M[bits.take(3)]
     speed_kmh = horizontal_velocity_kmh(bits.take(7))
     heading_deg = bits.take(4) * 22.5
-    return Fix(device_id, anchor_at, lat, lon, speed_kmh, heading_deg, acc_m)
+    return Fix(device_id, anchor_at, lat, lon, speed_kmh, heading_deg, acc_m, timed_by_receipt=True)
 
 
 def _extended(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
@@ -196,6 +196,7 @@ def _extended(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
 
 def _long_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
     fix_at = _time_data(bits, anchor_at)
+    timed_by_receipt = fix_at is anchor_at
     shape = bits.take(4)
     if shape == 0:
         raise DecodeError(NO_FIX, "long location report without location shape")
@@ -211,7 +212,17 @@ def _long_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
     if shape == 10:
         acc_m = _POSITION_ERROR_M[bits.take(3)]
     speed_kmh, heading_deg = _velocity_data(bits)
-    return Fix(device_id, fix_at, lat, lon, speed_kmh, heading_deg, acc_m, alt_m)
+    return Fix(
+        device_id,
+        fix_at,
+        lat,
+        lon,
+        speed_kmh,
+        heading_deg,
+        acc_m,
+        alt_m,
+        timed_by_receipt=timed_by_receipt,
+    )
 
 
 def _time_data(bits: _Bits, anchor_at: datetime) -> datetime:

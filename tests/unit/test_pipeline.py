@@ -134,3 +134,23 @@ def test_scattered_jumps_never_re_anchor():
         assert rejection is not None and rejection.reason == GPS_JUMP
     good = _car_fix("c1", 40, 60.1701)
     assert jumps.check(good, 250.0, 150.0) is None
+
+
+def test_reports_without_a_time_of_their_own_are_not_judged_by_implied_speed():
+    """A backlog of LIP short reports arrives within a second: dated by
+    reception, 2 km apart is no jump; and they anchor no later timed fix."""
+    from feeds.decoders.lip import encode_short
+
+    pipeline = Pipeline(Topics(), Limits())
+    burst = [
+        Message("dm/lip/2620101", encode_short(60.17 + i * 0.02, 24.94).encode(), NOW)
+        for i in range(3)
+    ]
+    outcomes = [pipeline.process(m, {"2620101": "car"}) for m in burst]
+    assert [o.rejection for o in outcomes] == [None, None, None]
+    assert all(o.fixes[0].timed_by_receipt for o in outcomes)
+    assert "2620101" not in pipeline.jumps.last
+    # A timed fix still meets the jump step against the last timed one.
+    jumps = JumpFilter()
+    jumps.accept(_car_fix("c1", 0, 60.17))
+    assert jumps.check(_car_fix("c1", 5, 60.30), 250.0, 150.0) is not None

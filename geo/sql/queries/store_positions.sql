@@ -9,6 +9,9 @@ WITH inserted AS (
     SELECT device_id, unit_id, fix_at, received_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
            speed_kmh, heading_deg, acc_m, alt_m, source
     FROM position_stage
+    -- In key order, as every upsert below: two workers writing the same keys
+    -- (a redelivery, a shared subscription) wait for each other, never deadlock.
+    ORDER BY device_id, fix_at, n
     ON CONFLICT (device_id, fix_at) DO NOTHING
     RETURNING *
 ), by_device AS (
