@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +23,10 @@ from psycopg import sql
 
 from dispatchmap.services import EmbeddedMosquitto, EmbeddedPostgres
 from dispatchmap.settings import IngestSettings, ServerSettings, mqtt_host_port
-from feeds.decoders import Fix
 from feeds.mqtt_client import BufferedClient
 from feeds.pipeline import DUPLICATE, Limits, Message, Pipeline
 from feeds.topics import Topics
-from feeds.writer import StageEncoder
+from feeds.writer import StageEncoder, stage_row
 from geo import queries
 
 if TYPE_CHECKING:
@@ -202,27 +201,10 @@ def decode_backlog(
         seen[outcome.format or "?"] += 1
         if s.reason is None:
             for f in outcome.fixes:
-                rows.append(row_of(f, units.get(f.device_id), received_at, outcome.format))
+                rows.append(stage_row(0, f, units.get(f.device_id), received_at, outcome.format))
     per_format = {f: spent[f] / seen[f] * 1e6 for f in seen}
     per_format["all"] = sum(spent.values()) / len(samples) * 1e6
     return rows, per_format
-
-
-def row_of(f: Fix, unit: str | None, received_at: datetime, source: str | None) -> tuple:
-    return (
-        0,  # the stage row number, replaced when a batch is encoded
-        f.device_id,
-        unit,
-        f.fix_at,
-        received_at,
-        f.lon,
-        f.lat,
-        f.speed_kmh,
-        f.heading_deg,
-        f.acc_m,
-        f.alt_m,
-        source,
-    )
 
 
 def copy_ceiling(url: str, rows: Sequence[tuple], batch: int, writers: int = 1) -> float:

@@ -28,9 +28,9 @@ class MessageBuffer:
 
     The network thread adds what one socket read held (hundreds of messages)
     in one call, and the worker takes a batch in one call: one lock round
-    each, not one per message. When it holds ``maxsize`` messages or more,
-    :meth:`put_many` waits, so the network thread stops reading and the broker
-    keeps the backlog (backpressure); it may exceed ``maxsize`` by one read.
+    each, not one per message. It never holds more than ``maxsize``: the
+    network thread waits for room (:meth:`put_many`), so it stops reading and
+    the broker keeps the backlog (backpressure).
     """
 
     def __init__(self, maxsize: int) -> None:
@@ -39,15 +39,21 @@ class MessageBuffer:
         self._cond = threading.Condition()
 
     def put_many(self, messages: Sequence[Message], stopping: threading.Event) -> bool:
-        """Add ``messages``, waiting while full; False (nothing added) if
-        ``stopping`` is set first: unacknowledged, the broker redelivers them."""
+        """Add ``messages`` in order, waiting for room; False if ``stopping``
+        is set first (those not added stay unacknowledged: the broker
+        redelivers them)."""
+        rest = list(messages)
         with self._cond:
-            while len(self._items) >= self.maxsize:
-                if stopping.is_set():
-                    return False
-                self._cond.wait(0.5)
-            self._items.extend(messages)
-            self._cond.notify_all()
+            while rest:
+                room = self.maxsize - len(self._items)
+                if room <= 0:
+                    if stopping.is_set():
+                        return False
+                    self._cond.wait(0.5)
+                    continue
+                self._items.extend(rest[:room])
+                del rest[:room]
+                self._cond.notify_all()
         return True
 
     def take(self, most: int, gather_s: float, timeout_s: float) -> list[Message]:

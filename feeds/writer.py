@@ -65,6 +65,26 @@ _STAGE_TYPES = (
 )
 
 
+def stage_row(
+    n: int, f: Fix, unit: str | None, received_at: datetime, source: str | None
+) -> tuple[Any, ...]:
+    """Stage row ``n`` for fix ``f``, in the column order of ``copy_position_stage``."""
+    return (
+        n,
+        f.device_id,
+        unit,
+        f.fix_at,
+        received_at,
+        f.lon,
+        f.lat,
+        f.speed_kmh,
+        f.heading_deg,
+        f.acc_m,
+        f.alt_m,
+        source,
+    )
+
+
 class StageEncoder:
     """Rows of ``position_stage`` as one binary COPY payload, header and
     trailer included, encoded by psycopg's own (C) row formatter without a
@@ -172,20 +192,7 @@ class Writer:
         fixes = [(o, f) for o in outcomes if o.rejection is None for f in o.fixes]
         units = self._devices
         rows = [
-            (
-                n,
-                f.device_id,
-                units.get(f.device_id),
-                f.fix_at,
-                o.message.received_at,
-                f.lon,
-                f.lat,
-                f.speed_kmh,
-                f.heading_deg,
-                f.acc_m,
-                f.alt_m,
-                o.format,
-            )
+            stage_row(n, f, units.get(f.device_id), o.message.received_at, o.format)
             for n, (o, f) in enumerate(fixes)
         ]
         days = {f.fix_at.date() for _, f in fixes}
