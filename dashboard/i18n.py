@@ -29,6 +29,8 @@ ZH = {
     "online": "在线",
     "stale": "定位过时",
     "offline": "离线",
+    "{count} units stale": "{count} 个警力定位过时",
+    "{count} units offline": "{count} 个警力离线",
     "no fix": "无定位",
     "available": "空闲",
     "dispatched": "已派警",

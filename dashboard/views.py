@@ -266,12 +266,27 @@ def wall_alarms(
                 "fresh": (now - a["raised_at"]).total_seconds() < FRESH_S,
             }
         )
+    lost: dict[str, list[str]] = {"stale": [], "offline": []}
     for u in units:
         state = presence(u["fix_age_s"], stale_s, offline_s)
-        if state in ("stale", "offline"):
-            text = f"{u['call_sign']} {t(state, lang)}"
+        if state in lost:
+            lost[state].append(u["call_sign"])
+    for state, signs in lost.items():
+        if len(signs) > MAX_PRESENCE_CHIPS:
+            # A feed outage: one chip that counts them, not a wall of chips
+            # that pushes the real alarms out of sight.
+            text = t("{count} units " + state, lang, count=len(signs))
             out.append({"text": text, "severity": 3, "fresh": False})
+        else:
+            out.extend(
+                {"text": f"{sign} {t(state, lang)}", "severity": 3, "fresh": False}
+                for sign in signs
+            )
     return out
+
+
+# More units than this stale (or offline) at once show as one chip with their count.
+MAX_PRESENCE_CHIPS = 8
 
 
 def coverage_percent(covered_m: float, total_m: float) -> int:

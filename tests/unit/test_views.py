@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard import views
@@ -50,3 +50,24 @@ def test_counts_and_geojson_skip_units_without_a_fix():
 def test_clock_is_in_the_station_time_zone():
     now = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
     assert views.clock_text(now, ZoneInfo("Asia/Shanghai")) == "2026-07-01 08:30:00 CST"
+
+
+def test_a_feed_outage_is_one_counted_chip_and_the_real_alarms_stay_first():
+    now = datetime(2026, 11, 28, 2, 10, tzinfo=UTC)
+    alarm = {
+        "kind": "emergency",
+        "unit_id": "U1",
+        "incident_id": None,
+        "severity": 1,
+        "raised_at": now - timedelta(seconds=5),
+    }
+    stale = [{"id": f"S{i}", "call_sign": f"S-{i:02d}", "fix_age_s": 120.0} for i in range(40)]
+    few_offline = [{"id": "O1", "call_sign": "O-01", "fix_age_s": 900.0}]
+    got = views.wall_alarms([alarm], stale + few_offline, now, 60, 600)
+    assert [a["text"] for a in got][1:] == ["40 units stale", "O-01 offline"]
+    assert (got[0]["text"], got[0]["severity"]) == ("EMERGENCY", 1)
+    zh = views.wall_alarms([], stale, now, 60, 600, "zh")
+    assert [a["text"] for a in zh] == ["40 个警力定位过时"]
+    # At the limit each unit still has its own chip.
+    eight = views.wall_alarms([], stale[: views.MAX_PRESENCE_CHIPS], now, 60, 600)
+    assert [a["text"] for a in eight] == [f"S-{i:02d} stale" for i in range(8)]
