@@ -127,6 +127,12 @@ def require(pool: ConnectionPool, right: str, action: str) -> access.User:
     return user
 
 
+# On a refusal with nobody signed in (a session that ended, a wall token
+# revoked), so the page can say so and go to the sign-in page instead of
+# standing still, looking live, and asking again every second.
+SIGNED_OUT_HEADER = "X-DM-Signed-Out"
+
+
 def refuse(
     pool: ConnectionPool, action: str, detail: dict[str, Any], message: str, status: int = 403
 ) -> NoReturn:
@@ -142,7 +148,11 @@ def refuse(
             ip=flask.request.remote_addr,
             detail=detail,
         )
-    raise (BadRequest if status == 400 else Forbidden)(message)
+    if status == 400:
+        raise BadRequest(message)
+    if user is None and not wall_token_held(pool):
+        flask.abort(Response(html.escape(message), 403, {SIGNED_OUT_HEADER: "1"}))
+    raise Forbidden(message)
 
 
 def _safe_next(target: str | None) -> str:
@@ -284,14 +294,22 @@ def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: boo
         require(pool, PAGE_RIGHTS[page], PAGE_RIGHTS[page])
 
 
+def wall_token_held(pool: ConnectionPool) -> bool:
+    """Whether this request carries a valid wall token cookie."""
+    token = flask.request.cookies.get(WALL_COOKIE)
+    if token is None:
+        return False
+    with pool.connection() as conn:
+        return access.wall_token_valid(conn, token)
+
+
 def wall_allowed(pool: ConnectionPool, demo: bool) -> bool:
     """Whether this request may see the wall: demo mode, a signed-in user with
     ``view_wall``, or a valid wall token cookie."""
     user = current_user(pool)
     if demo or (user is not None and user.may("view_wall")):
         return True
-    with pool.connection() as conn:
-        return access.wall_token_valid(conn, flask.request.cookies.get(WALL_COOKIE))
+    return wall_token_held(pool)
 
 
 def page_allowed(pool: ConnectionPool, path: str, demo: bool) -> bool:

@@ -153,3 +153,34 @@ def test_a_dispatcher_is_refused_the_admin_page(fresh, site, db_url):
     tab.wait_for_url(f"{site}/desk")
     response = context.request.get(f"{site}/admin")
     assert response.status == 403
+
+
+def test_a_wall_open_when_its_token_is_revoked_says_so_and_goes_to_sign_in(browser, site, db_url):
+    """Not a frozen map that looks live, refused every second: the wall shows
+    why it stopped and opens the sign-in page, and the refusals stop."""
+    with psycopg.connect(db_url) as conn:
+        token = access.add_wall_token(conn, "screen 2", "test")
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        tab.goto(f"{site}/wall?token={token}")
+        tab.wait_for_url(f"{site}/wall")
+        tab.locator(".alarm-chip.calm").wait_for(timeout=15000)
+        with psycopg.connect(db_url) as conn:
+            conn.execute("UPDATE wall_tokens SET revoked_at = now()")
+        expect(tab.locator("#dm-connection")).to_contain_text("access was revoked", timeout=15000)
+        tab.wait_for_url(f"{site}/login?next=/wall", timeout=15000)
+        refused = "SELECT count(*) FROM audit_log WHERE NOT ok"
+        with psycopg.connect(db_url) as conn:
+            before = conn.execute(refused).fetchone()
+        tab.wait_for_timeout(3000)  # the sign-in page asks nothing
+        with psycopg.connect(db_url) as conn:
+            after = conn.execute(refused).fetchone()
+        assert before == after and before is not None and before[0] >= 1
+    finally:
+        context.close()
+    # The refused callbacks (and Dash's note of each) are the only errors reported.
+    refusals = ("status of 403", "the wall needs a sign-in or a token")
+    assert errors and all(any(r in e for r in refusals) for e in errors), errors
