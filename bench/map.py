@@ -34,27 +34,24 @@ import os
 import random
 import shutil
 import statistics
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response, sync_playwright
-from psycopg import sql
+from scratch import scratch_database
 from werkzeug.serving import make_server
 
 from dashboard import ids
 from dashboard.app import create_app
 from dispatchmap.cli import load_city
-from dispatchmap.runtime import create_database
-from dispatchmap.services import EmbeddedPostgres, free_port
-from dispatchmap.settings import DashboardSettings, PresenceSettings, ServerSettings
+from dispatchmap.services import free_port
+from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import queries
 from geo.db import open_pool
 from geo.migrate import upgrade
@@ -145,10 +142,13 @@ def served(url: str, refresh_ms: int) -> Iterator[str]:
 
 
 def delta_of(response: Response) -> dict[str, Any] | None:
-    """The units delta a Dash update response carried, if any."""
+    """The units delta a Dash update response carried, if any (an unchanged
+    answer is a bodiless 204, whose body the browser does not keep)."""
+    if response.status != 200:
+        return None
     try:
         body = response.json().get("response", {})
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, PlaywrightError):
         return None
     return body.get(ids.UNITS_DELTA, {}).get("data")
 
@@ -283,13 +283,7 @@ def main() -> None:
     parser.add_argument("--screenshot", help="a PNG of the wall after the first load")
     args = parser.parse_args()
     with ExitStack() as stack:
-        admin_url = ServerSettings().database_url
-        if admin_url is None:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dm-bench-")))
-            admin_url = stack.enter_context(EmbeddedPostgres(folder / "pg")).url
-        name = f"bench_map_{uuid.uuid4().hex[:8]}"
-        url = create_database(admin_url, name)
-        stack.callback(_drop, admin_url, name)
+        url = scratch_database(stack, "bench_map")
         with psycopg.connect(url) as conn:
             upgrade(conn)
         load_city(url, None, None, args.seed)
@@ -299,13 +293,6 @@ def main() -> None:
         print(f"browser part seconds={time.perf_counter() - began:.0f}")
     for line in lines:
         print(line, flush=True)
-
-
-def _drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 if __name__ == "__main__":

@@ -36,23 +36,18 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import psycopg
-from psycopg import sql
+from scratch import scratch_database
 
 from dashboard import replay_views
-from dispatchmap.runtime import create_database
-from dispatchmap.services import EmbeddedPostgres
-from dispatchmap.settings import PresenceSettings, ServerSettings
+from dispatchmap.settings import PresenceSettings
 from geo import queries, retention
 from geo.migrate import upgrade
 from geo.snap import EARTH_RADIUS_M
@@ -334,23 +329,10 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the plan of one seek")
     args = parser.parse_args()
     with ExitStack() as stack:
-        admin_url = ServerSettings().database_url
-        if admin_url is None:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dm-bench-")))
-            admin_url = stack.enter_context(EmbeddedPostgres(folder / "pg")).url
-        name = f"bench_replay_{uuid.uuid4().hex[:8]}"
-        url = create_database(admin_url, name)
-        stack.callback(_drop, admin_url, name)
+        url = scratch_database(stack, "bench_replay")
         lines = run(url, args)
     for line in lines:
         print(line, flush=True)
-
-
-def _drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 if __name__ == "__main__":
