@@ -27,7 +27,6 @@ payloads and reconnects on a real broker, through both paths.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -84,7 +83,7 @@ class BufferedClient(mqtt.Client):
                 self._rbuf, self._rpos = data, 0
             if self._take_publishes():
                 with self._msgtime_mutex:
-                    self._last_bytes_received = time.monotonic()  # paho's keepalive clock
+                    self._last_bytes_received = mqtt.time_func()  # paho's keepalive clock
                 if not self._buffered():
                     return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
         return super()._packet_read()
