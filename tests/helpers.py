@@ -6,12 +6,16 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 
 from feeds.ingest import IngestWorker
 from feeds.pipeline import Limits, Pipeline
 from feeds.topics import Topics
+
+if TYPE_CHECKING:
+    from dispatchmap.settings import DashboardSettings
 
 
 @contextmanager
@@ -120,3 +124,28 @@ def http_status(request: object, timeout: float = 10.0) -> int:
     except urllib.error.HTTPError as exc:
         with exc:
             return int(exc.code)
+
+
+@contextmanager
+def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 4) -> Iterator[str]:
+    """The dashboard on ``db_url``'s database, served from a thread for the
+    block (dash is imported only by the tests that serve it); its base URL."""
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+    from dispatchmap.services import free_port
+    from dispatchmap.settings import PresenceSettings
+    from geo.db import open_pool
+
+    pool = open_pool(db_url, max_size=pool_size)
+    app = create_app(settings, PresenceSettings(), pool)
+    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        pool.close()

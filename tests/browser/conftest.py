@@ -5,18 +5,14 @@ request to any host but the dashboard's own."""
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
 
-from dashboard.app import create_app
-from dispatchmap.services import free_port
-from dispatchmap.settings import DashboardSettings, PresenceSettings
-from geo.db import open_pool
+from dispatchmap.settings import DashboardSettings
+from tests.helpers import served_dashboard
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,17 +40,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def dashboard_url(db_url: str) -> Iterator[str]:
     """The dashboard on this test's database, served from a thread."""
-    pool = open_pool(db_url, max_size=4)
-    app = create_app(DashboardSettings(refresh_ms=500, demo=True), PresenceSettings(), pool)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
-    pool.close()
+    with served_dashboard(db_url, DashboardSettings(refresh_ms=500, demo=True)) as url:
+        yield url
 
 
 @pytest.fixture

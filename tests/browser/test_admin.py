@@ -5,21 +5,16 @@ revokes it and the wall is refused."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from werkzeug.serving import make_server
 
-from dashboard.app import create_app
 from dashboard.auth import WALL_COOKIE
-from dispatchmap.services import free_port
-from dispatchmap.settings import DashboardSettings, PresenceSettings
+from dispatchmap.settings import DashboardSettings
 from geo import access
-from geo.db import open_pool
-from tests.helpers import http_status
+from tests.helpers import http_status, served_dashboard
 
 PASSWORD = "a long admin password"
 
@@ -27,16 +22,8 @@ PASSWORD = "a long admin password"
 @pytest.fixture
 def site(db_url: str) -> Iterator[str]:
     """The dashboard outside demo mode on this test's database."""
-    pool = open_pool(db_url, max_size=4)
-    app = create_app(DashboardSettings(refresh_ms=500, demo=False), PresenceSettings(), pool)
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
-    pool.close()
+    with served_dashboard(db_url, DashboardSettings(refresh_ms=500, demo=False)) as url:
+        yield url
 
 
 @pytest.fixture

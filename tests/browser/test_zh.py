@@ -4,24 +4,20 @@ Chromium: headings, buttons, column names and a refusal next to its field."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from werkzeug.serving import make_server
 
 from dashboard import ids
-from dashboard.app import create_app
-from dispatchmap.services import free_port
-from dispatchmap.settings import DashboardSettings, PresenceSettings
+from dispatchmap.settings import DashboardSettings
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import incidents as inc
-from geo.db import open_pool
 from geo.intake import NewIncident
+from tests.helpers import served_dashboard
 
 SCENE = (24.9452, 60.1690)
 
@@ -29,18 +25,9 @@ SCENE = (24.9452, 60.1690)
 @pytest.fixture
 def dashboard_url(db_url: str) -> Iterator[str]:
     """This module's dashboard speaks Chinese (overrides conftest's)."""
-    pool = open_pool(db_url, max_size=4)
     settings = DashboardSettings(refresh_ms=500, demo=True, language="zh")
-    app = create_app(settings, PresenceSettings(), pool)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
-    pool.close()
+    with served_dashboard(db_url, settings) as url:
+        yield url
 
 
 def an_incident_and_a_unit(db_url: str) -> int:
