@@ -187,21 +187,14 @@ def arrival_times(shift: Shift, tz: ZoneInfo, lang: str = "en") -> dict[str, Any
     other = _target_line(REACH_P34_TARGET_S / 60, "P3–P4 10 min", dash="dot")
     data = [
         _dots(
-            t("on scene", lang),
-            [_local(c["created_at"], tz) for c, _ in reached],
-            [m for _, m in reached],
+            t(label, lang),
+            [_local(c["created_at"], tz) for c, _ in rows],
+            [m for _, m in rows],
             REACH_CAP_MIN,
-            [PRIORITY_COLOUR.get(c["priority"], INK) for c, _ in reached],
-            hollow=False,
-        ),
-        _dots(
-            t("not on scene", lang),
-            [_local(c["created_at"], tz) for c, _ in waiting],
-            [m for _, m in waiting],
-            REACH_CAP_MIN,
-            [PRIORITY_COLOUR.get(c["priority"], INK) for c, _ in waiting],
-            hollow=True,
-        ),
+            [PRIORITY_COLOUR.get(c["priority"], INK) for c, _ in rows],
+            hollow=hollow,
+        )
+        for label, rows, hollow in (("on scene", reached, False), ("not on scene", waiting, True))
     ]
     layout = _layout(shift, tz, shapes=[urgent[0], other[0]], annotations=[urgent[1], other[1]])
     layout["yaxis"] = {"gridcolor": GRID, "range": [0, REACH_CAP_MIN * 1.1], "dtick": 10}

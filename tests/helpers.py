@@ -149,3 +149,24 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
         server.server_close()
         thread.join(10)
         pool.close()
+
+
+def interval_call_status(base_url: str, interval_id: str) -> int:
+    """The status of a Dash callback request fired by the ``n_intervals`` of
+    ``interval_id``, with no cookie (nobody signed in, no wall token)."""
+    import json
+    import urllib.request
+
+    body = {
+        "output": "x",
+        "outputs": [],
+        "inputs": [{"id": interval_id, "property": "n_intervals", "value": 1}],
+        "changedPropIds": [f"{interval_id}.n_intervals"],
+    }
+    request = urllib.request.Request(
+        f"{base_url}/_dash-update-component",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    return http_status(request)

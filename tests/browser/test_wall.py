@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from tests.conftest import wait_equal
-from tests.helpers import http_status, publish_all, publisher, running_ingest
+from tests.helpers import (
+    interval_call_status,
+    publish_all,
+    publisher,
+    running_ingest,
+    served_dashboard,
+)
 
 
 def latest_lat(db_url: str) -> float | None:
@@ -92,44 +98,11 @@ def test_emergency_button_appears_on_the_wall_at_once(
 
 
 def test_wall_data_is_refused_without_a_sign_in_outside_demo(db_url, browser):
-    import threading
+    import urllib.request
 
-    from werkzeug.serving import make_server
+    from dispatchmap.settings import DashboardSettings
 
-    from dashboard.app import create_app
-    from dispatchmap.services import free_port
-    from dispatchmap.settings import DashboardSettings, PresenceSettings
-    from geo.db import open_pool
-
-    pool = open_pool(db_url, max_size=2)
-    app = create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        import urllib.error
-        import urllib.request
-
-        body = json.dumps(
-            {
-                "output": "x",
-                "outputs": [],
-                "inputs": [{"id": "tick", "property": "n_intervals", "value": 1}],
-                "changedPropIds": ["tick.n_intervals"],
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/_dash-update-component",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        assert http_status(request) == 403
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/wall", timeout=10) as response:
+    with served_dashboard(db_url, DashboardSettings(demo=False), pool_size=2) as base:
+        assert interval_call_status(base, "tick") == 403
+        with urllib.request.urlopen(f"{base}/wall", timeout=10) as response:
             assert response.url.endswith("/login?next=/wall")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-        pool.close()

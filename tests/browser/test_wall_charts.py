@@ -5,24 +5,25 @@ unit published outside its beat raises the "outside beat" alarm on the wall."""
 from __future__ import annotations
 
 import json
-import threading
-import urllib.request
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
-from werkzeug.serving import make_server
 
 from dashboard import ids
-from dashboard.app import create_app
-from dispatchmap.services import free_port
-from dispatchmap.settings import DashboardSettings, PresenceSettings
+from dispatchmap.settings import DashboardSettings
 from geo import incidents as inc
-from geo.db import open_pool
 from geo.intake import NewIncident
 from geo.response import shift_start
 from geo.status import Action
-from tests.helpers import http_status, publish_all, publisher, running_dispatcher, running_ingest
+from tests.helpers import (
+    interval_call_status,
+    publish_all,
+    publisher,
+    running_dispatcher,
+    running_ingest,
+    served_dashboard,
+)
 
 SCENE = (24.9452, 60.1690)
 IN_B2 = (24.94182, 60.16750)  # C-01 patrols B1
@@ -114,28 +115,5 @@ def test_a_unit_outside_its_beat_is_alarmed_on_the_wall(
 
 
 def test_the_shift_panel_needs_a_sign_in_outside_demo(db_url):
-    pool = open_pool(db_url, max_size=2)
-    app = create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        body = {
-            "output": "x",
-            "outputs": [],
-            "inputs": [{"id": ids.WALL_CHARTS_TICK, "property": "n_intervals", "value": 1}],
-            "changedPropIds": [f"{ids.WALL_CHARTS_TICK}.n_intervals"],
-        }
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/_dash-update-component",
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        assert http_status(request) == 403
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-        pool.close()
+    with served_dashboard(db_url, DashboardSettings(demo=False), pool_size=2) as base:
+        assert interval_call_status(base, ids.WALL_CHARTS_TICK) == 403

@@ -4,19 +4,13 @@ those who may see a map (real database, Flask test client)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyrosm
-import pytest
-from dash import Dash
 
-from dashboard.app import create_app
 from dashboard.basemap import BUILDINGS_URL, WATER_URL
-from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import access, queries
 from geo.city import load_basemap
-from geo.db import open_pool
 from geo.osm import BasemapAreas, read_basemap
 
 
@@ -77,15 +71,6 @@ def test_geojson_for_drawing_is_whole_and_small(conn):
     size = len(json.dumps(buildings, separators=(",", ":")))
     full = len(json.dumps(queries.buildings_geojson(conn, 0.0), separators=(",", ":")))
     assert size < 0.9 * full and size < 400_000
-
-
-@pytest.fixture
-def app(db_url: str) -> Iterator[Dash]:
-    pool = open_pool(db_url, max_size=2)
-    try:
-        yield create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
-    finally:
-        pool.close()
 
 
 def test_served_to_map_viewers_only_and_revalidated_by_etag(app, conn):

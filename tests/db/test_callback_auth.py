@@ -4,31 +4,15 @@ the request's inputs are that callback's (real database, Flask test client)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
-from dash import Dash
-
-from dashboard.app import create_app
-from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import access
 from geo import incidents as inc
-from geo.db import open_pool
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
 
 PASSWORD = "a long test password"
 CLICK = '{"type":"dispatch-button","unit":"U001"}.n_clicks'
-
-
-@pytest.fixture
-def app(db_url: str) -> Iterator[Dash]:
-    pool = open_pool(db_url, max_size=2)
-    try:
-        yield create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
-    finally:
-        pool.close()
 
 
 def post(client, body):
