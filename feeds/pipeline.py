@@ -92,14 +92,6 @@ class Limits:
     jump_min_m: float = 150.0
     max_speed_kmh: dict[str, float] = field(default_factory=lambda: dict(MAX_SPEED_KMH))
 
-    @property
-    def future_tolerance(self) -> timedelta:
-        return timedelta(seconds=self.future_tolerance_s)
-
-    @property
-    def max_age(self) -> timedelta:
-        return timedelta(seconds=self.max_age_s)
-
 
 def check_fix(fix: Fix, received_at: datetime, limits: Limits) -> Rejection | None:
     """The first stateless validation step a fix fails, or None. Order matters:
@@ -111,9 +103,9 @@ def check_fix(fix: Fix, received_at: datetime, limits: Limits) -> Rejection | No
     bad = _implausible_value(fix)
     if bad:
         return Rejection(OUT_OF_RANGE, bad)
-    if fix.fix_at > received_at + limits.future_tolerance:
+    if fix.fix_at > received_at + timedelta(seconds=limits.future_tolerance_s):
         return Rejection(FUTURE_TIME, f"fix_at={fix.fix_at.isoformat()}")
-    if fix.fix_at < received_at - limits.max_age:
+    if fix.fix_at < received_at - timedelta(seconds=limits.max_age_s):
         return Rejection(TOO_OLD, f"fix_at={fix.fix_at.isoformat()}")
     if fix.acc_m is not None and fix.acc_m > limits.max_acc_m:
         return Rejection(POOR_ACCURACY, f"acc_m={fix.acc_m}")
@@ -132,20 +124,13 @@ VALUE_RANGES = {
     "acc_m": (0.0, 1e6),
     "alt_m": (-1000.0, 20000.0),
 }
-_SPEED, _HEADING, _ACC, _ALT = VALUE_RANGES.values()
 
 
 def _implausible_value(fix: Fix) -> str | None:
-    # Spelled out (not a loop over VALUE_RANGES with getattr): every fix passes here.
-    s, h, a, z = fix.speed_kmh, fix.heading_deg, fix.acc_m, fix.alt_m
-    if s is not None and not _SPEED[0] <= s <= _SPEED[1]:
-        return f"speed_kmh={s}"
-    if h is not None and not _HEADING[0] <= h <= _HEADING[1]:
-        return f"heading_deg={h}"
-    if a is not None and not _ACC[0] <= a <= _ACC[1]:
-        return f"acc_m={a}"
-    if z is not None and not _ALT[0] <= z <= _ALT[1]:
-        return f"alt_m={z}"
+    for name, (low, high) in VALUE_RANGES.items():
+        value = getattr(fix, name)
+        if value is not None and not low <= value <= high:
+            return f"{name}={value}"
     return None
 
 

@@ -166,9 +166,6 @@ class AckedSession:
         if packet:
             self.client._packet_queue(mqtt.PUBACK, packet, 0, 1)
 
-    def ack_all(self, messages: Sequence[Message]) -> None:
-        self.send_acks(self.puback_packet(messages))
-
     def stop(self) -> None:
         self.stopping.set()
         self.client.loop_stop()

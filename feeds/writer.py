@@ -7,10 +7,9 @@ device and per unit from the rows actually inserted, newest first, moving only
 forward in fix time. Refused messages go to ``quarantine`` whole.
 
 The work is split in two so that the ingest can do the first half while the
-database commits the batch before: :meth:`Writer.stage` encodes a batch (the
-binary COPY, the keys repeated within it), in pure Python with no I/O, and
-:meth:`Writer.write` sends it, leaving the writing thread little to do but
-wait for the database.
+database commits the batch before: :meth:`Writer.stage` encodes a batch as a
+binary COPY, in pure Python with no I/O, and :meth:`Writer.write` sends it,
+leaving the writing thread little to do but wait for the database.
 """
 
 from __future__ import annotations

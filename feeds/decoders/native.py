@@ -65,8 +65,8 @@ def number(obj: dict[str, Any], key: str, *, required: bool = False) -> float | 
 def load_object(payload: bytes) -> dict[str, Any]:
     """Parse a JSON object from a payload, or raise ``DecodeError(undecodable)``."""
     try:
-        # JSON between systems is UTF-8 (RFC 8259); decoding here skips
-        # json.loads' guessing among UTF-8/16/32, a tenth of a message's cost.
+        # JSON between systems is UTF-8 (RFC 8259, a BOM tolerated); decoding
+        # here skips json.loads' guessing among UTF-8/16/32 on every message.
         obj = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DecodeError(UNDECODABLE, "not JSON") from exc
