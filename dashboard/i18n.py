@@ -30,6 +30,9 @@ ZH = {
     "stale": "定位过时",
     "offline": "离线",
     "{count} units stale": "{count} 个警力定位过时",
+    "Showing {shown} of {total} units: search or filter to narrow the list": (
+        "显示 {total} 个警力中的 {shown} 个：搜索或筛选以缩小列表"
+    ),
     "{count} units offline": "{count} 个警力离线",
     "no fix": "无定位",
     "available": "空闲",

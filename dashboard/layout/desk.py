@@ -168,8 +168,14 @@ def unit_option_label(unit: dict[str, Any], lang: str = "en") -> str:
     return f"{unit['call_sign']} ({t(unit['kind'], lang)}, {_status(unit['status'], lang)})"
 
 
+# A list longer than this is cut, with a line saying so: thousands of rows
+# are slow to draw and no one reads them; the search and filters narrow it.
+MAX_LISTED_UNITS = 200
+
+
 def unit_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
-    """Roster units; a click on a call sign centres the map on the unit."""
+    """Roster units (the first ``MAX_LISTED_UNITS``); a click on a call sign
+    centres the map on the unit."""
     head = html.Tr(
         [
             html.Th(t(h, lang))
@@ -192,8 +198,16 @@ def unit_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
                 html.Td(r["phone"]),
             ]
         )
-        for r in rows
+        for r in rows[:MAX_LISTED_UNITS]
     ]
+    if len(rows) > MAX_LISTED_UNITS:
+        note = t(
+            "Showing {shown} of {total} units: search or filter to narrow the list",
+            lang,
+            shown=MAX_LISTED_UNITS,
+            total=len(rows),
+        )
+        body.append(html.Tr(html.Td(note, colSpan=7, className="units-cut")))
     return html.Table([head, *body], className="units")
 
 

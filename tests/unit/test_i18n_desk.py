@@ -160,3 +160,17 @@ def test_the_desk_in_english_is_unchanged():
 def test_messages_from_geo_in_chinese(english, chinese):
     assert message(english, "zh") == chinese
     assert message(english, "en") == english
+
+
+def test_a_long_unit_list_is_cut_with_a_line_that_says_so():
+    row = UNITS[0]
+    many = [row | {"id": f"U{i}", "call_sign": f"C-{i:04d}"} for i in range(450)]
+    table = desk.unit_table(many, "en")
+    body = table.children[1:]
+    assert len(body) == desk.MAX_LISTED_UNITS + 1
+    assert strings(body[-1]) == ["Showing 200 of 450 units: search or filter to narrow the list"]
+    assert strings(desk.unit_table(many, "zh").children[-1]) == [
+        "显示 450 个警力中的 200 个：搜索或筛选以缩小列表"
+    ]
+    few = desk.unit_table(many[:3], "en")
+    assert len(few.children) == 4 and "Showing" not in " ".join(strings(few))
