@@ -222,15 +222,15 @@ class IngestWorker:
         self.metrics.queue_depth.set(self.queue.qsize())
         self._count(outcomes, result.positions, result.duplicates, result.events)
 
-    def _write(self, batch: Staged | list[Outcome]) -> tuple[BatchResult, float]:
+    def _write(self, staged: Staged) -> tuple[BatchResult, float]:
         started = time.monotonic()
         conn = self._connection()
         try:
             with conn.transaction():
-                result = self.writer.write(conn, batch)
+                result = self.writer.write(conn, staged)
         except psycopg.Error:
             self.writer.forget_partitions()  # the rollback may have undone one it made
-            _undo_duplicates(batch.outcomes if isinstance(batch, Staged) else batch)
+            _undo_duplicates(staged.outcomes)
             raise
         return result, time.monotonic() - started
 
@@ -268,7 +268,7 @@ class IngestWorker:
         totals = BatchResult(0, 0, 0, 0)
         for i, outcome in enumerate(outcomes):
             try:
-                result, _ = self._write([outcome])
+                result, _ = self._write(self.writer.stage([outcome]))
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
