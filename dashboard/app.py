@@ -14,7 +14,7 @@ import psycopg
 from dash import Dash, Input, Output, dcc, html
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from dashboard import auth, basemap, ids, views
+from dashboard import auth, basemap, checks, ids, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
@@ -127,6 +127,7 @@ def create_app(
         secure_cookies=dash_cfg.secure_cookies,
         demo_login=dash_cfg.demo_login,
     )
+    checks.install(app.server, pool)
     basemap.install(app.server, pool, demo=dash_cfg.demo)
     wall_callbacks.register(app, deps)
     wall_chart_callbacks.register(app, deps)

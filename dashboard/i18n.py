@@ -62,6 +62,7 @@ ZH = {
     "on scene": "已到场",
     # devices tied to no unit, on both maps (callbacks/devices.py)
     "Untied devices": "未绑定终端",
+    "{more} more untied devices not shown": "另有 {more} 个未绑定终端未显示",
     "not on the roster": "不在名册",
     "no unit": "未绑定警力",
     "last fix": "最后定位",

@@ -136,6 +136,9 @@ class DashboardSettings(BaseSettings):
     # Local clock times (station time zone) at which shifts change; the wall's
     # response clock and charts cover the shift running now.
     shift_starts: str = "08:00,20:00"
+    # Untied devices drawn on a map, newest fix first; the rest are counted in
+    # the legend (one client inventing 500 device ids must not draw 500 markers).
+    untied_shown: int = Field(default=50, ge=1, le=1000)
 
     @field_validator("shift_starts")
     @classmethod

@@ -16,9 +16,8 @@ from typing import Any, NamedTuple
 import flask
 import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
-from werkzeug.exceptions import BadRequest
 
-from dashboard import auth, ids
+from dashboard import auth, checks, ids
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
@@ -132,16 +131,34 @@ class WindowCache:
 Window = tuple[datetime, datetime, rviews.Area | None]
 
 
-def _window(data: dict[str, Any] | None) -> Window | None:
-    """The window in the page's store; None when there is none (or the
-    browser sent an area that is not one)."""
-    if not data:
+WINDOW_KEYS = ("start", "end", "incident_id", "area")
+
+
+def _window(data: Any) -> Window | None:
+    """The window in the page's store (see :func:`_window_data`); None when
+    there is none yet. Raises :class:`checks.BadInput` for a store no page
+    writes: times that are not ISO 8601 with an offset, a window over
+    :data:`geo.replay_window.MAX_WINDOW_S`, an area that is not one, an
+    incident id that is not a positive integer."""
+    if data is None:
         return None
-    try:
-        area = None if data.get("area") is None else replay_window.check_bbox(data["area"])
-    except ValueError:
-        return None
-    return datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), area
+    stored = checks.fields(data, "window", WINDOW_KEYS, ("same_times",))
+    start, end = checks.window(stored["start"], stored["end"], replay_window.MAX_WINDOW_S)
+    if stored["incident_id"] is not None:
+        checks.integer(stored["incident_id"], "incident_id", 1)
+    checks.flag(stored.get("same_times"), "same_times")
+    return start, end, checks.area(stored["area"])
+
+
+def _incident_log(deps: Deps, incident_id: Any) -> list[dict[str, Any]]:
+    """The event log of an incident the browser named; :class:`checks.BadInput`
+    unless it is the id of an incident (every incident has its ``created``)."""
+    found = checks.integer(incident_id, "incident_id", 1)
+    with deps.pool.connection() as conn:
+        log = inc.incident_events(conn, found)
+    if not log:
+        raise checks.BadInput("incident_id", "no such incident", incident_id)
+    return log
 
 
 def page(deps: Deps) -> html.Div:
@@ -187,6 +204,8 @@ def register(app: Dash, deps: Deps) -> None:
     def area(drawn: dict[str, Any] | None, _n: Any, toolbar: dict[str, Any] | None) -> tuple:
         if ctx.triggered_id == ids.REPLAY_AREA_CLEAR:
             return None, layout.EMPTY, layout.WHOLE_STATION, no_update
+        checks.drawn_ring(drawn)
+        clicks = checks.integer((toolbar or {}).get("n_clicks", 0), "editToolbar.n_clicks")
         found = rviews.drawn_area(drawn)
         if found is None:  # the control emptied itself (below), or a click drew nothing
             return (no_update,) * 4
@@ -194,7 +213,7 @@ def register(app: Dash, deps: Deps) -> None:
         clear = {
             "mode": "remove",
             "action": "clear all",
-            "n_clicks": (toolbar or {}).get("n_clicks", 0) + 1,
+            "n_clicks": clicks + 1,
         }
         return list(found), rviews.area_geojson(found), rviews.area_label(found), clear
 
@@ -214,6 +233,9 @@ def register(app: Dash, deps: Deps) -> None:
     def choose(incident_id: int | None, _n: Any, area: list[float] | None, start: str, end: str,
                before: dict[str, Any] | None) -> tuple:  # fmt: skip
         auth.require(deps.pool, "view_replay", "view_replay")
+        box, previous = checks.area(area), _window(before)
+        area = list(box) if box else None
+        start, end = checks.text(start, "start"), checks.text(end, "end")
         if ctx.triggered_id == ids.REPLAY_AREA:
             # Same times: the slider stays where it is (see load).
             window = {**before, "area": area, "same_times": True} if before else no_update
@@ -221,14 +243,14 @@ def register(app: Dash, deps: Deps) -> None:
         if ctx.triggered_id == ids.REPLAY_INCIDENT:
             if incident_id is None:
                 return (no_update,) * 6
-            with deps.pool.connection() as conn:
-                found = replay_window.incident_window(inc.incident_events(conn, incident_id))
+            found = replay_window.incident_window(_incident_log(deps, incident_id))
             if found is None:
                 return no_update, no_update, no_update, "no events logged", "", ""
             t1, t2 = found
+            if too_long := rviews.check_window(t1, t2):
+                return no_update, no_update, no_update, f"its window: {too_long}", "", ""
             shown = rviews.local_text(t1, tz, True), rviews.local_text(t2, tz, True)
             return _window_data(t1, t2, incident_id, area), *shown, "", "", ""
-        previous = _window(before)
         day = (previous[0] if previous else datetime.now(UTC)).astimezone(tz).date()
         times, errors = rviews.typed_window(start, end, tz, day)
         if times is None:
@@ -252,10 +274,10 @@ def register(app: Dash, deps: Deps) -> None:
         window = _window(data)
         if window is None or data is None:
             return (no_update,) * 7
+        incident_id = data["incident_id"]
+        log = None if incident_id is None else _incident_log(deps, incident_id)
         loaded = cache.get(*window)
-        if (incident_id := data.get("incident_id")) is not None:
-            with deps.pool.connection() as conn:
-                log = inc.incident_events(conn, incident_id)
+        if log is not None:
             events = [{**e, "incident_id": incident_id} for e in log]
         else:
             events = loaded.events
@@ -293,8 +315,10 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def control(_t: Any, _p: Any, _b: Any, _f: Any, jumps: list, value: float, end: float,
                 speed: int, paused: bool) -> tuple:  # fmt: skip
-        fired, value = ctx.triggered_id, value or 0.0
-        playing = not paused
+        end = checks.number(end, "slider.max", 0.0, replay_window.MAX_WINDOW_S)
+        value = checks.number(value or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        speed = checks.one_of(speed, "speed", layout.SPEEDS)
+        fired, playing = ctx.triggered_id, not checks.flag(paused, "paused")
         if fired == ids.REPLAY_PLAYER:
             value += speed * layout.PLAY_EVERY_MS / 1000
         elif fired == ids.REPLAY_PLAY:
@@ -303,7 +327,8 @@ def register(app: Dash, deps: Deps) -> None:
         elif fired in (ids.REPLAY_BACK, ids.REPLAY_FORWARD):
             value += layout.STEP_S if fired == ids.REPLAY_FORWARD else -layout.STEP_S
         elif isinstance(fired, dict) and any(jumps):
-            value = float(fired["at"])
+            limit = replay_window.MAX_WINDOW_S
+            value = checks.number(fired["at"], "event.at", -limit, limit)
         else:
             return no_update, no_update, no_update
         value = min(max(value, 0.0), end)
@@ -326,8 +351,11 @@ def register(app: Dash, deps: Deps) -> None:
         window = _window(data)
         if window is None:
             return (no_update,) * 5
+        # Not the window's own length: the slider may still hold the last window's moment.
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        trail_min = checks.one_of(trail_min, "trail", layout.TRAIL_MINUTES)
         loaded = cache.get(*window)
-        at = loaded.start + timedelta(seconds=offset_s or 0.0)
+        at = loaded.start + timedelta(seconds=offset_s)
         points = snapshot_at(loaded.tracks, at, stale_s)
         statuses = {u: e.status for u, e in loaded.statuses.statuses_at(at).items()}
         listed = loaded.listed_units()
@@ -336,23 +364,27 @@ def register(app: Dash, deps: Deps) -> None:
             rviews.trails_geojson(loaded.trails, at, trail_min) if trail_min else layout.EMPTY,
             rviews.incidents_geojson_at(loaded.incidents, loaded.incident_statuses, at),
             layout.unit_table(rviews.replay_unit_rows(listed, points, statuses, offline_s)),
-            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s or 0.0)}",
+            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s)}",
         )
 
     @app.server.get("/replay/export.<fmt>")
     def export(fmt: str) -> flask.Response:
         auth.require(deps.pool, "view_replay", "replay_export")
-        if fmt not in ("geojson", "csv"):
-            raise BadRequest("export as .geojson or .csv")
+        checks.one_of(fmt, "format", ("geojson", "csv"))
         today = datetime.now(UTC).astimezone(tz).date()
         args = flask.request.args
-        times, errors = rviews.typed_window(args.get("start"), args.get("end"), tz, today)
+        start, end = (
+            checks.text(args.get("start"), "start"),
+            checks.text(args.get("end"), "end"),
+        )
+        times, errors = rviews.typed_window(start, end, tz, today)
         if times is None:
-            raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items() if v))
+            problem = "; ".join(f"{k}: {v}" for k, v in errors.items() if v)
+            raise checks.BadInput("window", problem, f"{start} – {end}")
         try:
-            area = rviews.parse_area(args.get("area"))
+            area = rviews.parse_area(checks.text(args.get("area"), "area"))
         except ValueError as exc:
-            raise BadRequest(f"area: {exc}") from None
+            raise checks.BadInput("area", str(exc), args.get("area")) from None
         loaded = cache.get(*times, area)
         call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
         t1, t2 = times

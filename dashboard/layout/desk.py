@@ -293,6 +293,7 @@ def desk(
                         className="desk-center",
                         children=[
                             desk_map(roads, beats, bounds, tile_url, tile_attribution, lang),
+                            html.Div(id=ids.DESK_UNTIED_MORE, className="untied-more"),
                             html.Div(
                                 className="panel",
                                 children=[
