@@ -95,6 +95,7 @@ def create_app(
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def route(pathname: str | None) -> Any:
+        pathname = checks.text(pathname, "pathname", checks.MAX_PATH_CHARS) or None
         if not auth.page_allowed(pool, pathname or "/wall", dash_cfg.demo):
             return not_allowed(pathname or "/wall")
         if pathname in (None, "/", "/wall"):

@@ -33,6 +33,7 @@ from geo.retention import BBox
 ACTION = "bad_input"
 MAX_ID_CHARS = 200  # device ids are MQTT topics: Mosquitto's own limit is far above any real one
 MAX_TEXT_CHARS = 200  # search and filter fields
+MAX_PATH_CHARS = 2000  # a page address (dcc.Location's pathname)
 MAX_DB_INT = 2**63 - 1  # bigint: a larger id would fail in PostgreSQL, not be unknown
 SHOWN_VALUE_CHARS = 80  # of the refused value, in the audit row
 _DIGITS = re.compile(r"[0-9]{1,19}")  # int() would also take "+5", " 5", "٥"

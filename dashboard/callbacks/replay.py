@@ -274,6 +274,7 @@ def register(app: Dash, deps: Deps) -> None:
         window = _window(data)
         if window is None or data is None:
             return (no_update,) * 7
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
         incident_id = data["incident_id"]
         log = None if incident_id is None else _incident_log(deps, incident_id)
         loaded = cache.get(*window)
@@ -289,7 +290,7 @@ def register(app: Dash, deps: Deps) -> None:
         area = rviews.area_text(loaded.area) if loaded.area else None
         return (
             length_s,
-            (offset_s or 0.0) if data.get("same_times") else 0,  # set either way: redraws
+            offset_s if data.get("same_times") else 0,  # set either way: redraws
             rviews.slider_marks(loaded.start, length_s, tz),
             False,
             layout.timeline(rows),
