@@ -27,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from dashboard import auth
+from geo.access import MAX_PASSWORD_CHARS
 from geo.replay_window import check_bbox, parse_window
 from geo.retention import BBox
 
@@ -34,6 +35,8 @@ ACTION = "bad_input"
 MAX_ID_CHARS = 200  # device ids are MQTT topics: Mosquitto's own limit is far above any real one
 MAX_TEXT_CHARS = 200  # search and filter fields
 MAX_PATH_CHARS = 2000  # a page address (dcc.Location's pathname)
+# Above geo.access's own limit (1,024), which the form shows next to the field.
+MAX_PASSWORD_TEXT_CHARS = 4 * MAX_PASSWORD_CHARS
 MAX_DB_INT = 2**63 - 1  # bigint: a larger id would fail in PostgreSQL, not be unknown
 SHOWN_VALUE_CHARS = 80  # of the refused value, in the audit row
 _DIGITS = re.compile(r"[0-9]{1,19}")  # int() would also take "+5", " 5", "٥"

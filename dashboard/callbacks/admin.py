@@ -22,7 +22,7 @@ USERS = "manage_users"
 TOKENS = "manage_wall_tokens"
 # Typed fields are bounded here (400 beyond); within the bound, what is wrong
 # with them is shown next to the field (geo.access checks names, roles, passwords).
-PASSWORD_CHARS = 4 * access.MAX_PASSWORD_CHARS
+PASSWORD_CHARS = checks.MAX_PASSWORD_TEXT_CHARS
 USER_BUTTONS = (ids.ADMIN_SET_ROLE, ids.ADMIN_RESET, ids.ADMIN_DISABLE, ids.ADMIN_ENABLE)
 
 
