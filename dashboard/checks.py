@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,7 @@ MAX_PATH_CHARS = 2000  # a page address (dcc.Location's pathname)
 MAX_PASSWORD_TEXT_CHARS = 4 * MAX_PASSWORD_CHARS
 MAX_DB_INT = 2**63 - 1  # bigint: a larger id would fail in PostgreSQL, not be unknown
 SHOWN_VALUE_CHARS = 80  # of the refused value, in the audit row
+MAX_OBJECT_KEYS = 100  # of an object inside a stored row (a device's refusals by reason)
 _DIGITS = re.compile(r"[0-9]{1,19}")  # int() would also take "+5", " 5", "٥"
 
 
@@ -59,7 +61,8 @@ def install(server: flask.Flask, pool: ConnectionPool) -> None:
         detail = {
             "field": exc.field,
             "problem": exc.problem,
-            "value": repr(exc.value)[:SHOWN_VALUE_CHARS],
+            # reprlib: a forged store of 100,000 rows is not written out whole first.
+            "value": reprlib.repr(exc.value)[:SHOWN_VALUE_CHARS],
             "path": flask.request.path,
         }
         body = flask.request.get_json(silent=True)
@@ -234,7 +237,7 @@ def _json_value_ok(value: Any, types: tuple[type, ...]) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
-        return len(value) <= MAX_DRAWN_FEATURES and all(
+        return len(value) <= MAX_OBJECT_KEYS and all(
             isinstance(k, str) and len(k) <= MAX_ID_CHARS and type(v) is int
             for k, v in value.items()
         )
