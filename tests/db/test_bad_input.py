@@ -302,3 +302,15 @@ def test_a_forged_week_is_refused_by_the_served_dashboard(app, db_url, conn):
                 status, text = exc.code, exc.read().decode()
     assert status == 400 and "a window is at most 12 h" in text
     assert [d["field"] for _, d in bad_inputs(conn)] == ["window"]
+
+
+def test_the_shell_and_the_wall_tick_are_checked(app, conn, admin, audit):
+    route = callback_key(app, ids.URL, output=ids.PAGE)
+    fired = [f"{ids.URL}.pathname"]
+    assert post(admin, call_body(app, route, {ids.URL: "/nowhere"}, fired)).status_code == 200
+    long_path = call_body(app, route, {ids.URL: "/" + "a" * 5000}, fired)
+    audit.refused_once(post(admin, long_path), "pathname")
+    tile = callback_key(app, ids.TICK, output=ids.WALL_QUALITY)
+    tick = [f"{ids.TICK}.n_intervals"]
+    assert post(admin, call_body(app, tile, {ids.TICK: 10}, tick)).status_code == 200
+    audit.refused_once(post(admin, call_body(app, tile, {ids.TICK: "10"}, tick)), "n_intervals")
