@@ -18,10 +18,10 @@ import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, checks, ids
+from dashboard import replay_store as store
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
-from geo import incidents as inc
 from geo import queries, replay_window, retention
 from geo.replay import StatusEvent, StatusTimeline, Track, incident_status_events, snapshot_at
 from geo.trails import Trail
@@ -128,39 +128,6 @@ class WindowCache:
             return self._windows[key]
 
 
-Window = tuple[datetime, datetime, rviews.Area | None]
-
-
-WINDOW_KEYS = ("start", "end", "incident_id", "area")
-
-
-def _window(data: Any) -> Window | None:
-    """The window in the page's store (see :func:`_window_data`); None when
-    there is none yet. Raises :class:`checks.BadInput` for a store no page
-    writes: times that are not ISO 8601 with an offset, a window over
-    :data:`geo.replay_window.MAX_WINDOW_S`, an area that is not one, an
-    incident id that is not a positive integer."""
-    if data is None:
-        return None
-    stored = checks.fields(data, "window", WINDOW_KEYS, ("same_times",))
-    start, end = checks.window(stored["start"], stored["end"], replay_window.MAX_WINDOW_S)
-    if stored["incident_id"] is not None:
-        checks.integer(stored["incident_id"], "incident_id", 1)
-    checks.flag(stored.get("same_times"), "same_times")
-    return start, end, checks.area(stored["area"])
-
-
-def _incident_log(deps: Deps, incident_id: Any) -> list[dict[str, Any]]:
-    """The event log of an incident the browser named; :class:`checks.BadInput`
-    unless it is the id of an incident (every incident has its ``created``)."""
-    found = checks.integer(incident_id, "incident_id", 1)
-    with deps.pool.connection() as conn:
-        log = inc.incident_events(conn, found)
-    if not log:
-        raise checks.BadInput("incident_id", "no such incident", incident_id)
-    return log
-
-
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.pool.connection() as conn:
@@ -233,7 +200,7 @@ def register(app: Dash, deps: Deps) -> None:
     def choose(incident_id: int | None, _n: Any, area: list[float] | None, start: str, end: str,
                before: dict[str, Any] | None) -> tuple:  # fmt: skip
         auth.require(deps.pool, "view_replay", "view_replay")
-        box, previous = checks.area(area), _window(before)
+        box, previous = checks.area(area), store.window(before)
         area = list(box) if box else None
         start, end = checks.text(start, "start"), checks.text(end, "end")
         if ctx.triggered_id == ids.REPLAY_AREA:
@@ -243,19 +210,19 @@ def register(app: Dash, deps: Deps) -> None:
         if ctx.triggered_id == ids.REPLAY_INCIDENT:
             if incident_id is None:
                 return (no_update,) * 6
-            found = replay_window.incident_window(_incident_log(deps, incident_id))
+            found = replay_window.incident_window(store.incident_log(deps, incident_id))
             if found is None:
                 return no_update, no_update, no_update, "no events logged", "", ""
             t1, t2 = found
             if too_long := rviews.check_window(t1, t2):
                 return no_update, no_update, no_update, f"its window: {too_long}", "", ""
             shown = rviews.local_text(t1, tz, True), rviews.local_text(t2, tz, True)
-            return _window_data(t1, t2, incident_id, area), *shown, "", "", ""
+            return store.window_data(t1, t2, incident_id, area), *shown, "", "", ""
         day = (previous[0] if previous else datetime.now(UTC)).astimezone(tz).date()
         times, errors = rviews.typed_window(start, end, tz, day)
         if times is None:
             return no_update, no_update, no_update, "", errors["start"], errors["end"]
-        return _window_data(*times, None, area), no_update, no_update, "", "", ""
+        return store.window_data(*times, None, area), no_update, no_update, "", "", ""
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "max"),
@@ -271,12 +238,12 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def load(data: dict[str, Any] | None, offset_s: float | None) -> tuple:
         auth.require(deps.pool, "view_replay", "view_replay")
-        window = _window(data)
+        window = store.window(data)
         if window is None or data is None:
             return (no_update,) * 7
         offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
         incident_id = data["incident_id"]
-        log = None if incident_id is None else _incident_log(deps, incident_id)
+        log = None if incident_id is None else store.incident_log(deps, incident_id)
         loaded = cache.get(*window)
         if log is not None:
             events = [{**e, "incident_id": incident_id} for e in log]
@@ -349,7 +316,7 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def moment(offset_s: float | None, trail_min: int, data: dict[str, Any] | None) -> tuple:
         auth.require(deps.pool, "view_replay", "view_replay")
-        window = _window(data)
+        window = store.window(data)
         if window is None:
             return (no_update,) * 5
         # Not the window's own length: the slider may still hold the last window's moment.
@@ -398,14 +365,3 @@ def register(app: Dash, deps: Deps) -> None:
         response = flask.Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-
-def _window_data(
-    start: datetime, end: datetime, incident_id: int | None, area: list[float] | None
-) -> dict[str, Any]:
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "incident_id": incident_id,
-        "area": area,
-    }
