@@ -143,10 +143,11 @@ def register(app: Dash, deps: Deps) -> None:
         Input(ids.URL, "hash"),
     )
     def drill(url_hash: str | None) -> tuple[Any, ...]:
-        device_id = layout.device_from_hash(checks.text(url_hash, "hash", checks.MAX_ID_CHARS * 3))
+        escaped = checks.text(url_hash, "hash", checks.MAX_ID_CHARS * 3)  # %XX: 3 a character
+        device_id = layout.device_from_hash(escaped)
         if device_id:
             checks.identifier(device_id, "device_id")
-        if not device_id:
+        else:
             return no_update, no_update, no_update, no_update
         auth.require(deps.pool, RIGHT, "view_quality")
         with deps.pool.connection() as conn:
