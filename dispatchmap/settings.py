@@ -136,6 +136,13 @@ class DashboardSettings(BaseSettings):
     # Local clock times (station time zone) at which shifts change; the wall's
     # response clock and charts cover the shift running now.
     shift_starts: str = "08:00,20:00"
+    # The web server: gunicorn with this many worker processes, each with this
+    # many threads (and as many database connections); "dev" is Flask's
+    # development server, one process, kept as the benchmark's baseline.
+    server: Literal["gunicorn", "dev"] = "gunicorn"
+    workers: int = Field(default=2, ge=1, le=64)
+    threads: int = Field(default=8, ge=1, le=256)
+    access_log: bool = True
 
     @field_validator("shift_starts")
     @classmethod

@@ -11,9 +11,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from dispatchmap.commands import database_url, dispatch_thresholds, require
 from dispatchmap.commands.admin import load_city
+
+if TYPE_CHECKING:
+    from dispatchmap.settings import DashboardSettings
 
 log = logging.getLogger("dispatchmap")
 
@@ -195,18 +199,45 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from dispatchmap.settings import DashboardSettings
+
+    dash_cfg = DashboardSettings()
+    port = args.port or dash_cfg.port
+    url = database_url()
+    print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
+    if dash_cfg.server == "dev":
+        app, close = dashboard_app(url, dash_cfg, dash_cfg.threads)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        try:
+            app.run(
+                host=dash_cfg.host, port=port, debug=False, dev_tools_disable_version_check=True
+            )
+        finally:
+            close()
+        return 0
+    from dispatchmap.web import DashboardServer
+
+    DashboardServer(
+        lambda: dashboard_app(url, dash_cfg, dash_cfg.threads, wsgi=True),
+        bind=f"{dash_cfg.host}:{port}",
+        workers=dash_cfg.workers,
+        threads=dash_cfg.threads,
+        access_log=dash_cfg.access_log,
+    ).run()
+    return 0
+
+
+def dashboard_app(
+    url: str, dash_cfg: DashboardSettings, pool_size: int, wsgi: bool = False
+) -> tuple[Any, Callable[[], None]]:
+    """The Dash app (or its WSGI callable) on a pool of its own, and the pool's close."""
     from dashboard.app import create_app
-    from dispatchmap.settings import DashboardSettings, PresenceSettings
+    from dispatchmap.settings import PresenceSettings
     from geo.db import open_pool
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    dash_cfg = DashboardSettings()
-    pool = open_pool(database_url())
+    pool = open_pool(url, max_size=pool_size)
     app = create_app(dash_cfg, PresenceSettings(), pool)
-    port = args.port or dash_cfg.port
-    print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
-    app.run(host=dash_cfg.host, port=port, debug=False, dev_tools_disable_version_check=True)
-    return 0
+    return (app.server if wsgi else app), pool.close
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
