@@ -188,6 +188,9 @@ class DispatchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DM_DISPATCH_", extra="ignore")
 
     client_id: str = "dispatchmap-dispatcher"
+    # A standby dispatcher asks for the dispatcher lock this often (seconds):
+    # it takes over within about this long after the active one dies.
+    standby_poll_s: float = Field(default=1.0, gt=0, le=10)
     ack_s: float = Field(default=30.0, gt=0)
     enroute_s: float = Field(default=120.0, gt=0)
     onscene_p12_s: float = Field(default=300.0, gt=0)

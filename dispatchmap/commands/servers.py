@@ -18,6 +18,8 @@ from dispatchmap.commands.admin import load_city
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DashboardSettings
+    from feeds.dispatcher import DispatchWorker
+    from feeds.leadership import Leadership
 
 log = logging.getLogger("dispatchmap")
 
@@ -175,27 +177,57 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
         mqtt_host_port,
     )
     from feeds.dispatcher import DispatchWorker
+    from feeds.leadership import Leadership
     from feeds.topics import Topics
 
     servers, cfg, topic_cfg = ServerSettings(), DispatchSettings(), TopicSettings()
     mqtt_url = require(servers.mqtt_url, "MQTT_URL")
+    url = require(servers.database_url, "DATABASE_URL")
     host, port = mqtt_host_port(mqtt_url)
-    worker = DispatchWorker(
-        mqtt_host=host,
-        mqtt_port=port,
-        database_url=require(servers.database_url, "DATABASE_URL"),
-        topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
-        client_id=cfg.client_id,
-        thresholds=dispatch_thresholds(),
-        arrival_radius_m=cfg.arrival_radius_m,
-        tick_s=cfg.tick_s,
-        credentials=mqtt_credentials(mqtt_url),
-    )
+
+    def worker() -> DispatchWorker:
+        return DispatchWorker(
+            mqtt_host=host,
+            mqtt_port=port,
+            database_url=url,
+            topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
+            client_id=cfg.client_id,
+            thresholds=dispatch_thresholds(),
+            arrival_radius_m=cfg.arrival_radius_m,
+            tick_s=cfg.tick_s,
+            credentials=mqtt_credentials(mqtt_url),
+        )
+
     _interrupt_on_sigterm()
-    worker.start()
-    log.info("dispatcher running")
-    _run_until_interrupted(worker.run, worker.stop)
+    _lead(Leadership(url, poll_s=cfg.standby_poll_s), worker)
     return 0
+
+
+def _lead(lead: Leadership, make: Callable[[], DispatchWorker]) -> None:
+    """Stand by until this process holds the dispatcher lock, then run a
+    worker until the lock is lost (stand by again) or Ctrl-C / SIGTERM."""
+    active = None
+    try:
+        log.info("dispatcher standing by for the dispatcher lock")
+        while lead.acquire(threading.Event()):
+            active = make()
+            active.start()
+            log.info("dispatcher active")
+            # Losing the lock sets the worker's own stop event: run() returns.
+            lead.watch(active.session.stopping, active.session.stopping)
+            active.run()
+            active.stop()
+            active = None
+            lead.release()
+            log.warning("dispatcher lock lost; standing by")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if active is not None:
+            active.stop()
+        lead.release()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
