@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import alarms
+from geo import alarms, shown_sets
 from geo import incidents as inc
 from tests.conftest import wait_until
 from tests.helpers import Inbox, publish_all, publisher, running_dispatcher, running_ingest
@@ -62,18 +62,15 @@ def test_incident_to_cleared_through_broker_and_database(db_url, mqtt_hostport, 
             wait_until(lambda: one(db_url, "SELECT 1 FROM unit_latest WHERE unit_id = 'U001'"))
             with psycopg.connect(db_url) as conn, conn.transaction():
                 now = datetime.now(UTC)
-                _, shown = inc.suggestions_for(
+                row, shown = inc.suggestions_for(
                     conn, inc.load_router(conn), incident_id, inc.rules_for(conn, 300), now
                 )
-                inc.record_suggestions(conn, incident_id, shown, "desk:alice", now)
+                alice = shown_sets.Viewer("desk:alice")
+                set_id = shown_sets.record_shown(conn, row, shown, alice, now)
                 first = shown.ranked[0]
                 assert first.unit_id == "U001"
-                inc.dispatch_units(
-                    conn,
-                    incident_id,
-                    [inc.Pick(first.unit_id, first.eta_s, first.road_distance_m, 1)],
-                    "desk:alice",
-                    now,
+                shown_sets.dispatch_shown(
+                    conn, set_id, ["U001"], alice, now, max_age_s=120, may_override=False
                 )
             wait_until(lambda: orders.messages, 10, message="the order on dm/orders/U001")
             topic, payload = orders.messages[0]
