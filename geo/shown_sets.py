@@ -118,9 +118,14 @@ def record_shown(
     shown: Suggestions,
     viewer: Viewer,
     now: datetime,
+    ranked: list[dict[str, Any]] | None = None,
 ) -> int:
     """Store the set shown to ``viewer`` for ``incident`` (a row of
-    :func:`geo.incidents.incident`, with its ``version``); returns its id."""
+    :func:`geo.incidents.incident`, with its ``version``); returns its id.
+    ``ranked`` is the list as drawn, when the screen adds to
+    ``shown.ranked`` (the desk's coverage figures); it must hold the same
+    units in the same order, each with ``unit_id``, ``eta_s`` and
+    ``road_distance_m``."""
     params = {
         "incident_id": incident["id"],
         "incident_version": incident["version"],
@@ -128,7 +133,7 @@ def record_shown(
         "user_id": viewer.user_id,
         "session": viewer.session,
         "shown_at": now,
-        "ranked": jsonb_text([asdict(s) for s in shown.ranked]),
+        "ranked": jsonb_text([asdict(s) for s in shown.ranked] if ranked is None else ranked),
         "excluded": jsonb_text(
             [{"unit_id": e.unit_id, "reason": str(e.reason)} for e in shown.excluded]
         ),

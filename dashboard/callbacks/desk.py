@@ -217,7 +217,7 @@ def register(app: Dash, deps: Deps) -> None:
             ]
             key = views.suggestions_key(row["id"], ranked, shown.shortfall, excluded, orders)
             key += views.coverage_key(ranked) + f"v{row['version']}"
-            store, redraw = _shown_store(conn, deps, before, key, (row, shown), viewer, now)
+            store, redraw = _shown_store(conn, deps, before, key, (row, shown, ranked), viewer, now)
         if not redraw:
             # Unchanged: re-rendering would replace the buttons under the
             # dispatcher's pointer and a click could be lost between press and release.
@@ -315,7 +315,7 @@ def _shown_store(
     deps: Deps,
     before: dict[str, Any] | None,
     key: str,
-    found: tuple[dict[str, Any], Suggestions],
+    found: tuple[dict[str, Any], Suggestions, list[dict[str, Any]]],
     viewer: shown_sets.Viewer,
     now: datetime,
 ) -> tuple[dict[str, Any] | None, bool]:
@@ -324,7 +324,7 @@ def _shown_store(
     is written; at half its age limit the set is renewed (the same list, still
     on screen) so a dispatch from it is not refused as too old. Otherwise the
     suggestions just computed are stored as a new set and drawn."""
-    row, shown = found
+    row, shown, ranked = found
     max_age_s = deps.dispatch.shown_max_age_s
     old = before.get("set_id") if before and before.get("key") == key else None
     held = shown_sets.shown_set(conn, old) if type(old) is int else None
@@ -337,4 +337,5 @@ def _shown_store(
         if held.age_s(now) <= max_age_s / 2:
             return None, False
         return {"set_id": shown_sets.renew_shown(conn, held.id, now), "key": key}, False
-    return {"set_id": shown_sets.record_shown(conn, row, shown, viewer, now), "key": key}, True
+    set_id = shown_sets.record_shown(conn, row, shown, viewer, now, ranked)
+    return {"set_id": set_id, "key": key}, True

@@ -224,3 +224,44 @@ def test_response_clock_command_exports_csv(db_url, tmp_path):
     row = out.read_text().splitlines()[1].split(",")
     assert row[:3] == [str(incident_id), "assault", "1"]
     assert row[-6:-1] == ["20.0", "15.0", "30.0", "150.0", "200.0"]
+
+
+def test_an_order_whose_incident_closed_before_publication_is_withdrawn(
+    db_url, mqtt_hostport, topics
+):
+    """Two orders wait in the outbox; one incident is closed before the
+    worker runs. Only the open incident's order reaches a terminal (orders are
+    published oldest first on one connection, so the withdrawn one, older,
+    would have arrived first); the other is cancelled and its unit freed."""
+    from geo.intake import NewIncident
+
+    host, port = mqtt_hostport
+    now = datetime.now(UTC)
+    with psycopg.connect(db_url) as conn, conn.transaction():
+        closed, still_open = (
+            inc.create_incident(conn, NewIncident(k, 3, *SCENE, now, "", None), "desk", "desk", now)
+            for k in ("disturbance", "assault")
+        )
+        (withdrawn,), _ = inc.dispatch_units(conn, closed, [inc.Pick("U005")], "desk", now)
+        later = now + timedelta(seconds=1)
+        inc.dispatch_units(conn, still_open, [inc.Pick("U006")], "desk", later)
+        assert inc.close_incident(conn, closed, "desk:bob", later)
+    orders = Inbox(host, port, topics.orders("+"))
+    try:
+        with running_dispatcher(db_url, host, port, topics):
+            wait_until(lambda: orders.messages, 10, message="the open incident's order")
+            wait_until(lambda: one(db_url, "SELECT 1 FROM orders WHERE state = 'cancelled'"), 10)
+    finally:
+        orders.close()
+    assert [topic for topic, _ in orders.messages] == [topics.orders("U006")]
+    assert one(db_url, "SELECT state, published_at FROM orders WHERE id = %s", withdrawn.id) == (
+        "cancelled",
+        None,
+    )
+    assert one(db_url, "SELECT status FROM units WHERE id = 'U005'") == ("available",)
+    event = one(
+        db_url,
+        "SELECT actor, data->>'source' FROM events WHERE kind = 'cancelled' AND order_id = %s",
+        withdrawn.id,
+    )
+    assert event == ("system", "outbox")
