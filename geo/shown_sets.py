@@ -210,7 +210,25 @@ def dispatch_shown(
     overrides = _overrides(found, unit_ids, viewer, version, now, max_age_s, override)
     if overrides and not may_override:
         raise DispatchRefused(Refusal.NEEDS_OVERRIDE, {**detail, "overrides": overrides})
-    if found.shown_to_viewer(viewer):  # what this viewer had on screen, whatever its age
+    try:
+        with conn.transaction():  # a savepoint: an unknown unit undoes the writes below
+            orders, refused = _send(conn, found, unit_ids, viewer, overrides, now)
+    except LookupError as exc:
+        raise DispatchRefused(Refusal.NO_UNIT, {**detail, "error": str(exc)}) from None
+    return Sent(found.incident_id, orders, refused, overrides)
+
+
+def _send(
+    conn: psycopg.Connection,
+    found: ShownSet,
+    unit_ids: Sequence[str],
+    viewer: Viewer,
+    overrides: dict[str, Override],
+    now: datetime,
+) -> tuple[list[inc.Order], list[inc.Applied]]:
+    """Log the set (when it was this viewer's screen, whatever its age) and
+    send the units; LookupError for a unit not on the roster."""
+    if found.shown_to_viewer(viewer):
         inc.record_event(
             conn,
             at=now,
@@ -220,11 +238,7 @@ def dispatch_shown(
             data=_shown_data(found),
         )
     picks = [_pick(found, u, overrides.get(u)) for u in unit_ids]
-    try:
-        orders, refused = inc.dispatch_units(conn, found.incident_id, picks, viewer.actor, now)
-    except LookupError as exc:  # raised before the unknown unit's writes; the caller rolls back
-        raise DispatchRefused(Refusal.NO_UNIT, {**detail, "error": str(exc)}) from None
-    return Sent(found.incident_id, orders, refused, overrides)
+    return inc.dispatch_units(conn, found.incident_id, picks, viewer.actor, now)
 
 
 def _overrides(

@@ -267,7 +267,13 @@ def register(app: Dash, deps: Deps) -> None:
         if incident_id is None:
             return t("Select an incident first.", lang)
         with deps.pool.connection() as conn:
-            done = inc.close_incident(conn, incident_id, f"desk:{user.name}", datetime.now(UTC))
+            try:
+                found = inc.incident(conn, _id(incident_id))
+            except LookupError:
+                found = None
+            if found is None:
+                return t("No incident #{id}.", lang, id=str(incident_id)[:20])
+            done = inc.close_incident(conn, found["id"], f"desk:{user.name}", datetime.now(UTC))
         return (
             t("Incident #{id} closed.", lang, id=incident_id)
             if done

@@ -122,6 +122,8 @@ def test_rank_eta_and_the_logged_suggestions_come_from_the_servers_copy(app, con
     assert [r["unit_id"] for r in data["ranked"]][:2] == ["U001", "U002"]
     assert "coverage_pct" in data["ranked"][0]  # the list as the desk drew it
     assert dispatched(conn) == [(2, None)] and refusals(conn) == []
+    # Sending a unit does not change what suggestions depend on: no new version.
+    assert conn.execute("SELECT status, version FROM incidents").fetchone() == ("dispatched", 1)
 
 
 def test_an_unchanged_panel_writes_no_new_set_and_a_held_one_is_renewed(app, conn, incident_id):
@@ -206,6 +208,9 @@ def test_a_unit_not_in_the_set_is_an_override(app, conn, incident_id):
     assert "as an override" in override(app, boss, mine, "U002")  # in the set, but chosen
     assert orders(conn) == [("U003", None, None), ("U002", None, None)]
     assert dispatched(conn) == [(None, "not_in_set"), (None, "chosen")]
+    # The refused "NOPE" left nothing behind: one logged set per dispatch sent.
+    shown = conn.execute("SELECT count(*) FROM events WHERE kind = 'suggestions_shown'")
+    assert shown.fetchone() == (2,)
     assert refusals(conn) == [
         ("dana", "override", "needs_override"),
         ("dana", "override", "needs_override"),
@@ -264,3 +269,31 @@ def test_the_cli_dispatches_through_the_same_stored_set(db_url, conn, incident_i
     closed = suggest(str(incident_id), "--dispatch", "1")
     assert closed.returncode == 1 and "incident_closed" in closed.stderr
     assert len(orders(conn)) == 1
+
+
+def test_the_incident_version_moves_with_what_suggestions_depend_on(conn, incident_id):
+    def after(change):
+        conn.execute(f"UPDATE incidents SET {change} WHERE id = %s", (incident_id,))
+        return conn.execute(
+            "SELECT version FROM incidents WHERE id = %s", (incident_id,)
+        ).fetchone()[0]
+
+    assert after("status = 'dispatched'") == 1
+    assert after("status = 'onscene', notes = 'more'") == 1
+    assert after("version = 40") == 1  # only the trigger moves it
+    assert after("type = 'disturbance'") == 2
+    assert after("priority = 3") == 3
+    assert after("geom = ST_SetSRID(ST_MakePoint(24.95, 60.17), 4326)") == 4
+    assert after("status = 'cleared'") == 5
+    assert after("status = 'closed'") == 6
+
+
+def test_closing_a_missing_incident_is_a_message(app, conn, incident_id):
+    boss = signed_in(app, conn, "boss", "commander")
+    for missing in (incident_id + 999, "abc"):
+        values = {"desk-close": 1, "desk-selected": missing}
+        body = call_body(app, callback_key(app, "desk-close"), values, ["desk-close.n_clicks"])
+        answer = post(boss, body)
+        assert answer.status_code == 200
+        message = answer.get_json()["response"]["desk-message"]["children"]
+        assert message == f"No incident #{missing}."
