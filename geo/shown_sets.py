@@ -29,10 +29,16 @@ import psycopg
 from feeds.writer import jsonb_text
 from geo import incidents as inc
 from geo import queries
-from geo.dispatch import Suggestions
+from geo.dispatch import Reason, Suggestions
 
 CLOSED_STATES = frozenset({"cleared", "closed"})
 """Incident states that take no new dispatch (and no unpublished order)."""
+
+
+# Units left out for their status or kind are most of a large fleet and say
+# nothing about this incident: a set keeps only the exclusions of units that
+# could have gone (no fix, stale fix, unreachable).
+UNSTORED_REASONS = frozenset({Reason.NOT_AVAILABLE, Reason.WRONG_KIND})
 
 
 class Refusal(StrEnum):
@@ -135,7 +141,11 @@ def record_shown(
         "shown_at": now,
         "ranked": jsonb_text([asdict(s) for s in shown.ranked] if ranked is None else ranked),
         "excluded": jsonb_text(
-            [{"unit_id": e.unit_id, "reason": str(e.reason)} for e in shown.excluded]
+            [
+                {"unit_id": e.unit_id, "reason": str(e.reason)}
+                for e in shown.excluded
+                if e.reason not in UNSTORED_REASONS
+            ]
         ),
         "shortfall": shown.shortfall,
     }

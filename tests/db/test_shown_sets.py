@@ -121,6 +121,7 @@ def test_rank_eta_and_the_logged_suggestions_come_from_the_servers_copy(app, con
     assert data["shown_set_id"] == store["set_id"]
     assert [r["unit_id"] for r in data["ranked"]][:2] == ["U001", "U002"]
     assert "coverage_pct" in data["ranked"][0]  # the list as the desk drew it
+    assert {"unit_id": "U003", "reason": "no_fix"} in data["excluded"]
     assert dispatched(conn) == [(2, None)] and refusals(conn) == []
     # Sending a unit does not change what suggestions depend on: no new version.
     assert conn.execute("SELECT status, version FROM incidents").fetchone() == ("dispatched", 1)

@@ -39,7 +39,7 @@ CREATE TABLE shown_sets (
     session_sha256    text,
     shown_at          timestamptz NOT NULL,
     ranked            jsonb NOT NULL,       -- geo.dispatch.Suggestion fields, best first
-    excluded          jsonb NOT NULL,       -- [{unit_id, reason}]
+    excluded          jsonb NOT NULL,       -- [{unit_id, reason}] of units that could have gone
     shortfall         text
 );
 CREATE INDEX shown_sets_incident_idx ON shown_sets (incident_id, shown_at);
