@@ -205,3 +205,7 @@ class DispatchSettings(BaseSettings):
     tick_s: float = Field(default=1.0, gt=0)
     # Road coverage: what available vehicles reach within this many seconds.
     coverage_target_s: float = Field(default=300.0, gt=0)
+    # A suggestion set shown longer ago than this is stale: a dispatch from it
+    # is an override (DM_DISPATCH_SHOWN_MAX_AGE_S). The desk renews the set
+    # it still shows at half this age.
+    shown_max_age_s: float = Field(default=120.0, gt=0)

@@ -40,3 +40,15 @@ def test_defaults(monkeypatch):
     assert ServerSettings().database_url is None
     assert DashboardSettings().port == 8050
     assert TopicSettings().prefix == "dm"
+
+
+def test_a_suggestion_set_goes_stale_after_a_set_age(monkeypatch):
+    from dispatchmap.settings import DispatchSettings
+
+    monkeypatch.delenv("DM_DISPATCH_SHOWN_MAX_AGE_S", raising=False)
+    assert DispatchSettings().shown_max_age_s == 120.0
+    monkeypatch.setenv("DM_DISPATCH_SHOWN_MAX_AGE_S", "45")
+    assert DispatchSettings().shown_max_age_s == 45.0
+    monkeypatch.setenv("DM_DISPATCH_SHOWN_MAX_AGE_S", "0")
+    with pytest.raises(ValidationError):
+        DispatchSettings()
