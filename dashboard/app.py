@@ -93,6 +93,10 @@ def _compress(app: Dash) -> None:
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_BR_LEVEL=4,
         COMPRESS_MIN_SIZE=512,
+        # flask-compress swaps a streamed body for its own generator and the
+        # file behind it (an asset from send_file) is then never closed: only
+        # whole answers (callbacks, pages, Dash's bundles) are compressed.
+        COMPRESS_STREAMS=False,
         SEND_FILE_MAX_AGE_DEFAULT=86400,
     )
     Compress(app.server)
