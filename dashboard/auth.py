@@ -53,6 +53,7 @@ ID_PAGES = {
     "new-": "/desk",
     "unit-": "/desk",
     "queue-row": "/desk",
+    "queue-wait": "/desk",
     "dispatch-button": "/desk",
     "quality-": "/quality",
     "replay-": "/replay",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, ids, views
 from dashboard.callbacks import desk_dispatch, live
@@ -61,6 +61,8 @@ def register(app: Dash, deps: Deps) -> None:
 
     @app.callback(
         Output(ids.DESK_QUEUE, "children"),
+        Output(ids.DESK_QUEUE_KEY, "data"),
+        Output(ids.DESK_QUEUE_WAITING, "data"),
         Output(ids.DESK_INCIDENTS, "data"),
         Output(ids.DESK_UNITS_DELTA, "data"),
         Output(ids.DESK_UNIT_LIST, "children"),
@@ -71,6 +73,7 @@ def register(app: Dash, deps: Deps) -> None:
         Input(ids.UNIT_STATUS, "value"),
         State(ids.DESK_UNITS_VERSION, "data"),
         State(ids.DESK_UNIT_LIST_KEY, "data"),
+        State(ids.DESK_QUEUE_KEY, "data"),
     )
     def refresh(
         _n: int | None,
@@ -79,6 +82,7 @@ def register(app: Dash, deps: Deps) -> None:
         status: str | None,
         version: Any,
         list_key: str | None,
+        queue_key: str | None,
     ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
         now = datetime.now(UTC)
@@ -88,12 +92,28 @@ def register(app: Dash, deps: Deps) -> None:
             units = queries.unit_positions(conn, now)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         rows = views.unit_rows(units, stale_s, offline_s)
+        queue = views.queue_rows(open_rows)
         return (
-            layout.queue_table(views.queue_rows(open_rows), lang),
+            *_drawn_once(
+                [{**r, "waiting": ""} for r in queue],
+                queue_key,
+                lambda: layout.queue_table(queue, lang),
+            ),
+            {str(r["id"]): r["waiting"] for r in queue},
             views.incidents_geojson(open_rows),
             delta,
             *_unit_list(views.filter_units(rows, search, kind, status), list_key, lang),
         )
+
+    # The queue's waiting times move every tick; only they are set, in the
+    # browser, so a click on a row never lands on a row being replaced.
+    app.clientside_callback(
+        ClientsideFunction(namespace="desk", function_name="queueWaiting"),
+        Output({"type": ids.QUEUE_WAIT, "incident": ALL}, "children"),
+        Input(ids.DESK_QUEUE_WAITING, "data"),
+        State({"type": ids.QUEUE_WAIT, "incident": ALL}, "id"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.DESK_MAP, "viewport"),
@@ -282,13 +302,18 @@ def register(app: Dash, deps: Deps) -> None:
 
 
 def _unit_list(rows: list[dict[str, Any]], drawn: str | None, lang: str) -> tuple[Any, Any]:
-    """(table, key) for the unit list; nothing is sent when the browser already
-    shows these rows: redrawing every tick replaced the call-sign buttons under
-    the pointer, and a click between press and release was lost."""
+    """(table, key) for the unit list (see :func:`_drawn_once`)."""
+    return _drawn_once(rows, drawn, lambda: layout.unit_table(rows, lang))
+
+
+def _drawn_once(rows: list[dict[str, Any]], drawn: str | None, draw: Any) -> tuple[Any, Any]:
+    """(``draw()``, key of ``rows``), or nothing when the browser already shows
+    these rows: redrawing a table every tick replaced its buttons under the
+    pointer, and a click between press and release was lost."""
     key = hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()
     if key == drawn:
         return no_update, no_update
-    return layout.unit_table(rows, lang), key
+    return draw(), key
 
 
 def _coverage(deps: Deps) -> Coverage:
