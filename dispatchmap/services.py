@@ -18,10 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from feeds.broker_auth import BrokerAuthPaths
 
 PG_BIN = Path(os.environ.get("DM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MOSQUITTO = os.environ.get("DM_MOSQUITTO_BIN", "/usr/sbin/mosquitto")
+DEPLOY_MOSQUITTO_CONF = Path(__file__).resolve().parents[1] / "deploy/mosquitto/mosquitto.conf"
+# Options that belong to the listener above them (mosquitto.conf(5)): they go
+# with their listener when it is swapped, and away with it when it is dropped.
+LISTENER_OPTIONS = frozenset(
+    {"cafile", "certfile", "keyfile", "tls_version", "require_certificate"}
+    | {"use_username_as_clientid"}
+)
 
 
 class ServiceError(RuntimeError):
@@ -230,6 +240,10 @@ class EmbeddedMosquitto(_Service):
             ]
         )
 
+    def log_text(self) -> str:
+        """What the broker has logged so far (its stdout and stderr)."""
+        return (self.folder / "mosquitto.log").read_text(errors="replace")
+
     def start(self) -> None:
         if shutil.which(MOSQUITTO) is None:
             raise ServiceError(f"{MOSQUITTO} not found: run `make setup`")
@@ -255,3 +269,74 @@ class EmbeddedMosquitto(_Service):
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+def production_config(
+    deploy_text: str,
+    *,
+    port: int,
+    auth: BrokerAuthPaths,
+    folder: Path,
+    extra: tuple[str, ...] = (),
+) -> str:
+    """``deploy/mosquitto/mosquitto.conf`` (its text) for a private broker.
+
+    Only what names production places is swapped: the first listener moves to
+    ``127.0.0.1:port`` (its own options kept under it), other listeners and
+    their options are dropped, the password file and ACL are ``auth``'s,
+    persistence goes to ``folder``, the pid file goes, the log goes to stdout,
+    and the broker keeps running as the user who started it (as root it would
+    drop to ``mosquitto``, which cannot read root's 0640 files). Every other
+    setting, authentication and the ACL included, is production's.
+    """
+    swap = {
+        "password_file": f"password_file {auth.password_file}",
+        "acl_file": f"acl_file {auth.acl_file}",
+        "persistence_location": f"persistence_location {folder}/",
+        "log_dest": "log_dest stdout",
+        "pid_file": None,
+        "user": None,
+    }
+    out, listeners, dropping = [], 0, False
+    for line in deploy_text.splitlines():
+        key = line.split()[0] if line.strip() and not line.startswith("#") else ""
+        if key == "listener":
+            listeners += 1
+            dropping = listeners > 1
+            if not dropping:
+                out.append(f"listener {port} 127.0.0.1")
+        elif not key or (dropping and key in LISTENER_OPTIONS):
+            continue
+        else:
+            dropping = False
+            replacement = swap.get(key, line)
+            if replacement is not None:
+                out.append(replacement)
+    if listeners == 0:
+        raise ServiceError("the deploy config has no listener to swap")
+    return "\n".join([*out, f"user {pwd.getpwuid(os.geteuid()).pw_name}", *extra, ""])
+
+
+class ProductionMosquitto(EmbeddedMosquitto):
+    """A private Mosquitto running the production configuration
+    (:func:`production_config`) against generated credentials and ACL: the
+    demo's broker, and the one the broker tests prove."""
+
+    def __init__(
+        self,
+        folder: Path,
+        auth: BrokerAuthPaths,
+        deploy_conf: Path = DEPLOY_MOSQUITTO_CONF,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(folder)
+        self.auth, self.deploy_conf, self.extra = auth, deploy_conf, extra
+
+    def config(self) -> str:
+        return production_config(
+            self.deploy_conf.read_text(),
+            port=self.port,
+            auth=self.auth,
+            folder=self.folder,
+            extra=self.extra,
+        )
