@@ -52,6 +52,16 @@ def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
     return unquote(parts.username), password
 
 
+def mqtt_client_id(configured: str | None, url: str, fallback: str) -> str:
+    """The client id a service connects with: ``configured`` if set, else the
+    user name in ``url`` (the id a broker with ``use_username_as_clientid``
+    gives the session anyway), else ``fallback``."""
+    if configured:
+        return configured
+    credentials = mqtt_credentials(url)
+    return credentials[0] if credentials else fallback
+
+
 class TopicSettings(BaseSettings):
     """MQTT topic layout. ``prefix`` lets several stations share one broker."""
 
@@ -73,7 +83,9 @@ class IngestSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_INGEST_", extra="ignore")
 
-    client_id: str = "dispatchmap-ingest"
+    # Unset: the MQTT user name (MQTT_URL's), else "dispatchmap-ingest". The
+    # production broker keys sessions by user name whatever is set here.
+    client_id: str | None = None
     share_group: str | None = None
     batch_max: int = Field(default=2000, ge=1)
     batch_wait_ms: int = Field(default=100, ge=1)
@@ -173,6 +185,10 @@ class SimulatorSettings(BaseSettings):
     rate_hz: float = Field(default=1.0, gt=0)
     speedup: float = Field(default=1.0, gt=0)
     units: int | None = Field(default=None, ge=1)
+    # The credentials table of feeds.broker_auth: one connection per device
+    # with its own user (a production broker). Unset: one connection as
+    # MQTT_URL's user.
+    credentials: Path | None = None
 
 
 class DispatchSettings(BaseSettings):
@@ -180,7 +196,7 @@ class DispatchSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_DISPATCH_", extra="ignore")
 
-    client_id: str = "dispatchmap-dispatcher"
+    client_id: str | None = None  # unset: the MQTT user name, else "dispatchmap-dispatcher"
     ack_s: float = Field(default=30.0, gt=0)
     enroute_s: float = Field(default=120.0, gt=0)
     onscene_p12_s: float = Field(default=300.0, gt=0)

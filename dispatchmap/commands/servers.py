@@ -11,11 +11,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dispatchmap.commands import database_url, dispatch_thresholds, require
 from dispatchmap.commands.admin import load_city
 
+if TYPE_CHECKING:
+    from feeds.sim_connections import DeviceConnections, SharedConnection
+    from feeds.simulator import Inbox, SimUnit
+    from feeds.topics import Topics
+
 log = logging.getLogger("dispatchmap")
+INGEST_CLIENT = "dispatchmap-ingest"  # client id of an ingest with no MQTT user
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -23,6 +31,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         IngestSettings,
         ServerSettings,
         TopicSettings,
+        mqtt_client_id,
         mqtt_credentials,
         mqtt_host_port,
     )
@@ -31,7 +40,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from feeds.topics import Topics
 
     servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
-    host, port = mqtt_host_port(require(servers.mqtt_url, "MQTT_URL"))
+    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
+    host, port = mqtt_host_port(mqtt_url)
     db_url = require(servers.database_url, "DATABASE_URL")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
     limits = Limits(
@@ -47,12 +57,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         database_url=db_url,
         topics=topics,
         pipeline=Pipeline(topics, limits),
-        client_id=args.client_id or ingest.client_id,
+        client_id=mqtt_client_id(args.client_id or ingest.client_id, mqtt_url, INGEST_CLIENT),
         share_group=ingest.share_group,
         batch_max=ingest.batch_max,
         batch_wait_ms=ingest.batch_wait_ms,
         queue_max=ingest.queue_max,
-        credentials=mqtt_credentials(servers.mqtt_url or ""),
+        credentials=mqtt_credentials(mqtt_url),
     )
     _interrupt_on_sigterm()
     if ingest.metrics_port:
@@ -82,15 +92,9 @@ def _city_area(database_url: str, margin_deg: float) -> tuple[float, float, floa
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import paho.mqtt.client as mqtt
     import psycopg
 
-    from dispatchmap.settings import (
-        ServerSettings,
-        TopicSettings,
-        mqtt_credentials,
-        mqtt_host_port,
-    )
+    from dispatchmap.settings import ServerSettings, SimulatorSettings, TopicSettings
     from feeds.crews import Calls, Crews
     from feeds.faults import FaultInjector
     from feeds.simulator import Inbox, build_fleet, call_places, drive
@@ -111,21 +115,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not fleet:
         sys.exit("dispatchmap simulate: the roster is empty; run `dispatchmap load-city` first")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=f"dispatchmap-sim-{os.getpid()}"
-    )
-    client.max_inflight_messages_set(1000)
-    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    if (credentials := mqtt_credentials(mqtt_url)) is not None:
-        client.username_pw_set(*credentials)
-    host, port = mqtt_host_port(mqtt_url)
     crews = Crews(fleet, topics, args.seed)
     places = call_places(fleet)
     orders = Inbox()
-    client.on_message = lambda c, u, msg: orders.put(msg.topic.rsplit("/", 1)[1], msg.payload)
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.orders("+"), qos=1)
-    client.connect(host, port)
-    client.loop_start()
+    credentials = args.credentials or SimulatorSettings().credentials
+    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
+    link = _sim_connections(mqtt_url, credentials, topics, orders, fleet)
     stop = threading.Event()
     _interrupt_on_sigterm()
     labels = open(args.fault_labels, "a") if args.fault_labels else None  # noqa: SIM115
@@ -141,7 +136,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         lambda: drive(
             fleet,
             topics,
-            lambda t, p: client.publish(t, p, qos=1),
+            link.publish,
             stop,
             rate_hz=args.rate,
             speedup=args.speedup,
@@ -153,8 +148,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         ),
         stop.set,
     )
-    client.loop_stop()
-    client.disconnect()
+    link.close()
     if labels is not None:
         labels.close()
     if faults is not None:
@@ -162,11 +156,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_connections(
+    mqtt_url: str, credentials: Path | None, topics: Topics, orders: Inbox, fleet: list[SimUnit]
+) -> SharedConnection | DeviceConnections:
+    """One connection per device with its own credentials when a credentials
+    table is given (a production broker), else one connection as MQTT_URL's user."""
+    from dispatchmap.settings import mqtt_credentials, mqtt_host_port
+    from feeds.broker_auth import read_credentials
+    from feeds.sim_connections import DeviceConnections, SharedConnection
+
+    host, port = mqtt_host_port(mqtt_url)
+    if credentials is None:
+        client_id = f"dispatchmap-sim-{os.getpid()}"
+        return SharedConnection(host, port, topics, orders, client_id, mqtt_credentials(mqtt_url))
+    rows = read_credentials(credentials)
+    return DeviceConnections(rows, host, port, topics, orders, [u.unit_id for u in fleet])
+
+
 def cmd_dispatcher(args: argparse.Namespace) -> int:
     from dispatchmap.settings import (
         DispatchSettings,
         ServerSettings,
         TopicSettings,
+        mqtt_client_id,
         mqtt_credentials,
         mqtt_host_port,
     )
@@ -181,7 +193,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
         mqtt_port=port,
         database_url=require(servers.database_url, "DATABASE_URL"),
         topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
-        client_id=cfg.client_id,
+        client_id=mqtt_client_id(cfg.client_id, mqtt_url, "dispatchmap-dispatcher"),
         thresholds=dispatch_thresholds(),
         arrival_radius_m=cfg.arrival_radius_m,
         tick_s=cfg.tick_s,
@@ -210,37 +222,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import contextlib
+
     import psycopg
 
-    from dispatchmap.runtime import servers
+    from dispatchmap import runtime
     from dispatchmap.services import free_port
-    from dispatchmap.settings import ServerSettings
+    from dispatchmap.settings import ServerSettings, TopicSettings
+    from feeds.broker_auth import DISPATCH_USER, ingest_user
+    from feeds.topics import Topics
     from geo import queries
     from geo.migrate import upgrade
 
-    with servers(ServerSettings()) as found:
-        with psycopg.connect(found.database_url) as conn:
+    settings, topic_cfg = ServerSettings(), TopicSettings()
+    with contextlib.ExitStack() as stack:
+        database_url = runtime.database(settings, stack)
+        with psycopg.connect(database_url) as conn:
             upgrade(conn)
             empty = queries.city_extent(conn) is None
         if empty or args.reload_city:
-            print(load_city(found.database_url, None, None, 1), flush=True)
-        demo_login = _demo_user(found.database_url)
+            print(load_city(database_url, None, None, 1), flush=True)
+        with psycopg.connect(database_url) as conn:
+            roster = queries.roster(conn)
+        topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
+        broker = runtime.broker(settings, stack, roster, topics)
+        demo_login = _demo_user(database_url)
         print(f"demo login for /desk: {demo_login}", flush=True)
         env = {
             **os.environ,
-            "DATABASE_URL": found.database_url,
-            "MQTT_URL": found.mqtt_url,
+            "DATABASE_URL": database_url,
+            "MQTT_URL": broker.url,
             "DM_DASH_DEMO": "true",
             "DM_DASH_DEMO_LOGIN": demo_login,
         }
         # A second demo on the same machine must not fight over the metrics port.
         env.setdefault("DM_INGEST_METRICS_PORT", str(free_port()))
+        # On the private broker each program connects as its own user.
+        own_user = {"ingest": ingest_user(1), "dispatcher": DISPATCH_USER}
+        sim_auth = ["--credentials", str(broker.credentials_csv)] if broker.credentials_csv else []
         me = [sys.executable, "-m", "dispatchmap.cli"]
         commands = {
             "ingest": ["ingest"],
             "dispatcher": ["dispatcher"],
             "simulate": [
                 "simulate",
+                *sim_auth,
                 "--seed",
                 str(args.seed),
                 "--speedup",
@@ -254,7 +280,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ],
             "serve": ["serve", "--port", str(args.port or 0)],
         }
-        children = {name: subprocess.Popen([*me, *cmd], env=env) for name, cmd in commands.items()}
+        envs = {name: {**env, "MQTT_URL": broker.url_for(user)} for name, user in own_user.items()}
+        children = {
+            name: subprocess.Popen([*me, *cmd], env=envs.get(name, env))
+            for name, cmd in commands.items()
+        }
         for name, child in children.items():
             log.info("started %s pid %d", name, child.pid)
         return _supervise(children)
