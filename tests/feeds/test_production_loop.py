@@ -243,3 +243,32 @@ def test_what_the_production_broker_refuses(db_url, broker):
     # the broker keeps one publisher's order: had it been let through, it
     # would have come first.
     assert [topic for topic, _ in radio.received] == [TOPICS.orders("U001")]
+
+
+def test_simulator_connects_every_device_as_its_own_user(db_url, broker, tmp_path):
+    """`dispatchmap simulate --credentials`: all 40 units' fixes reach PostGIS
+    through their own devices' users, 110 calls through the gateway's, and no
+    message is left without a device allowed to send it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "MQTT_URL": f"mqtt://{broker.host}:{broker.port}",
+    }
+    credentials = broker.state_dir / "broker-auth" / "credentials.csv"
+    command = [sys.executable, "-m", "dispatchmap.cli", "simulate", "--credentials"]
+    command += [str(credentials), "--duration", "4", "--speedup", "5"]
+    command += ["--incidents-per-hour", "20000"]
+    with services(db_url, broker):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        wait_until(
+            lambda: one(db_url, "SELECT count(*) FROM unit_latest")[0] == 40,
+            message="all 40 units",
+        )
+        wait_until(lambda: one(db_url, "SELECT 1 FROM incidents"), message="a simulated call")
+    # 40 radios (orders), 24 trackers, 16 foot officers' phones, the gateway.
+    assert "81 device connections closed; 0 messages unowned" in done.stderr
