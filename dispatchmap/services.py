@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -271,23 +272,36 @@ class EmbeddedMosquitto(_Service):
         self.proc = None
 
 
+@dataclass(frozen=True, slots=True)
+class TlsListener:
+    """A private broker's TLS listener: its port and the PEM files it serves."""
+
+    port: int
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+
+
 def production_config(
     deploy_text: str,
     *,
     port: int,
     auth: BrokerAuthPaths,
     folder: Path,
+    tls: TlsListener | None = None,
     extra: tuple[str, ...] = (),
 ) -> str:
     """``deploy/mosquitto/mosquitto.conf`` (its text) for a private broker.
 
     Only what names production places is swapped: the first listener moves to
-    ``127.0.0.1:port`` (its own options kept under it), other listeners and
-    their options are dropped, the password file and ACL are ``auth``'s,
-    persistence goes to ``folder``, the pid file goes, the log goes to stdout,
-    and the broker keeps running as the user who started it (as root it would
-    drop to ``mosquitto``, which cannot read root's 0640 files). Every other
-    setting, authentication and the ACL included, is production's.
+    ``127.0.0.1:port`` (its own options kept under it); the second (TLS) one
+    to ``127.0.0.1:tls.port`` with ``tls``'s certificate files, or it is
+    dropped with its options when ``tls`` is None, as are any others. The
+    password file and ACL are ``auth``'s, persistence goes to ``folder``, the
+    pid file goes, the log goes to stdout, and the broker keeps running as the
+    user who started it (as root it would drop to ``mosquitto``, which cannot
+    read root's 0640 files). Every other setting, authentication and the ACL
+    included, is production's.
     """
     swap = {
         "password_file": f"password_file {auth.password_file}",
@@ -297,20 +311,22 @@ def production_config(
         "pid_file": None,
         "user": None,
     }
-    out, listeners, dropping = [], 0, False
+    files = {} if tls is None else {k: getattr(tls, k) for k in ("cafile", "certfile", "keyfile")}
+    ports = {"plain": port, "tls": tls.port if tls else 0}
+    out, listeners, mode = [], 0, "global"
     for line in deploy_text.splitlines():
         key = line.split()[0] if line.strip() and not line.startswith("#") else ""
         if key == "listener":
             listeners += 1
-            dropping = listeners > 1
-            if not dropping:
-                out.append(f"listener {port} 127.0.0.1")
-        elif not key or (dropping and key in LISTENER_OPTIONS):
-            continue
-        else:
-            dropping = False
-            replacement = swap.get(key, line)
-            if replacement is not None:
+            mode = {1: "plain", 2: "tls" if tls else "drop"}.get(listeners, "drop")
+            if mode != "drop":
+                out.append(f"listener {ports[mode]} 127.0.0.1")
+        elif key in LISTENER_OPTIONS and mode != "global":
+            if mode != "drop":
+                out.append(f"{key} {files[key]}" if mode == "tls" and key in files else line)
+        elif key:
+            mode = "global"
+            if (replacement := swap.get(key, line)) is not None:
                 out.append(replacement)
     if listeners == 0:
         raise ServiceError("the deploy config has no listener to swap")
@@ -320,7 +336,8 @@ def production_config(
 class ProductionMosquitto(EmbeddedMosquitto):
     """A private Mosquitto running the production configuration
     (:func:`production_config`) against generated credentials and ACL: the
-    demo's broker, and the one the broker tests prove."""
+    demo's broker, and the one the broker tests prove. With ``tls`` (the
+    certificate files) it also serves TLS on ``tls_port``."""
 
     def __init__(
         self,
@@ -328,9 +345,11 @@ class ProductionMosquitto(EmbeddedMosquitto):
         auth: BrokerAuthPaths,
         deploy_conf: Path = DEPLOY_MOSQUITTO_CONF,
         extra: tuple[str, ...] = (),
+        tls: tuple[Path, Path, Path] | None = None,
     ) -> None:
         super().__init__(folder)
         self.auth, self.deploy_conf, self.extra = auth, deploy_conf, extra
+        self.tls = None if tls is None else TlsListener(free_port(), *tls)
 
     def config(self) -> str:
         return production_config(
@@ -338,5 +357,11 @@ class ProductionMosquitto(EmbeddedMosquitto):
             port=self.port,
             auth=self.auth,
             folder=self.folder,
+            tls=self.tls,
             extra=self.extra,
         )
+
+    def start(self) -> None:
+        super().start()
+        if self.tls is not None:
+            wait_for_port(self.tls.port, 15, self.proc)

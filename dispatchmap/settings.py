@@ -7,6 +7,7 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 
 from __future__ import annotations
 
+import ssl
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -27,20 +28,44 @@ class ServerSettings(BaseSettings):
     mqtt_url: str | None = Field(
         default=None, validation_alias=AliasChoices("MQTT_URL", "DM_MQTT_URL")
     )
+    # The CA that signed the broker's certificate, for mqtts:// (unset: the
+    # system's trusted CAs).
+    mqtt_ca_file: Path | None = None
     state_dir: Path = Path(".state")
 
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp"):
-            raise ValueError("MQTT_URL must look like mqtt://host:port")
+        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp", "mqtts"):
+            raise ValueError("MQTT_URL must look like mqtt://host:port or mqtts://host:port")
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _ca_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"DM_MQTT_CA_FILE {value} is not a file")
         return value
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """``mqtt://[user:password@]host:port`` -> ``(host, port)``; port defaults to 1883."""
+    """``mqtt[s]://[user:password@]host:port`` -> ``(host, port)``; the port
+    defaults to 1883, for ``mqtts://`` (TLS) to 8883."""
     parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or 1883
+    return parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+
+def mqtt_tls(url: str, ca_file: Path | None = None) -> ssl.SSLContext | None:
+    """The TLS context for an ``mqtts://`` URL, None for plain ``mqtt://``.
+
+    The broker's certificate must chain to ``ca_file`` (else to the system's
+    CAs) and name the URL's host; TLS 1.2 at least, as the broker demands.
+    """
+    if urlsplit(url).scheme != "mqtts":
+        return None
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def mqtt_credentials(url: str) -> tuple[str, str | None] | None:

@@ -15,6 +15,7 @@ those. Orders are read by each unit's radio (else its phone) on its own
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 
 import paho.mqtt.client as mqtt
@@ -26,11 +27,15 @@ log = logging.getLogger("dispatchmap.simulator")
 MAX_INFLIGHT = 1000  # QoS 1 messages a connection keeps unacknowledged
 
 
-def _client(client_id: str, credentials: tuple[str, str | None] | None) -> mqtt.Client:
+def _client(
+    client_id: str, credentials: tuple[str, str | None] | None, tls: ssl.SSLContext | None
+) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     client.max_inflight_messages_set(MAX_INFLIGHT)
     if credentials is not None:
         client.username_pw_set(*credentials)
+    if tls is not None:
+        client.tls_set_context(tls)
     return client
 
 
@@ -45,8 +50,9 @@ class SharedConnection:
         inbox: Inbox,
         client_id: str,
         credentials: tuple[str, str | None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.client = _client(client_id, credentials)
+        self.client = _client(client_id, credentials, tls)
         self.client.on_message = lambda c, u, m: inbox.put(m.topic.rsplit("/", 1)[1], m.payload)
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.orders("+"), qos=1)
         self.client.connect(host, port)
@@ -63,7 +69,8 @@ class SharedConnection:
 class DeviceConnections:
     """One connection per device user, opened on its first message (order
     readers at once, so no order is missed). ``rows`` are the credentials
-    table's (:func:`feeds.broker_auth.read_credentials`)."""
+    table's (:func:`feeds.broker_auth.read_credentials`); ``tls``, one
+    context for all, encrypts every connection."""
 
     def __init__(
         self,
@@ -73,8 +80,10 @@ class DeviceConnections:
         topics: Topics,
         inbox: Inbox,
         units: Iterable[str],
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port, self.topics, self.inbox = host, port, topics, inbox
+        self.tls = tls
         self.passwords = {r["username"]: r["password"] for r in rows}
         self.owner: dict[str, str] = {}
         for row in rows:  # roster order: a unit's radio before its phone
@@ -98,7 +107,7 @@ class DeviceConnections:
         return {username: unit for unit, username in by_unit.items()}
 
     def _connect(self, username: str, orders: str | None = None) -> mqtt.Client:
-        client = _client(username, (username, self.passwords[username]))
+        client = _client(username, (username, self.passwords[username]), self.tls)
         if orders is not None:
             unit_id = orders.rsplit("/", 1)[1]
             client.on_message = lambda c, u, msg: self.inbox.put(unit_id, msg.payload)

@@ -18,6 +18,9 @@ from dispatchmap.commands import database_url, dispatch_thresholds, require
 from dispatchmap.commands.admin import load_city
 
 if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+
+    from dispatchmap.settings import ServerSettings
     from feeds.sim_connections import DeviceConnections, SharedConnection
     from feeds.simulator import Inbox, SimUnit
     from feeds.topics import Topics
@@ -64,6 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         queue_max=ingest.queue_max,
         credentials=mqtt_credentials(mqtt_url),
     )
+    _encrypt(worker.session.client, servers)
     _interrupt_on_sigterm()
     if ingest.metrics_port:
         worker.metrics.serve(ingest.metrics_port)
@@ -119,8 +123,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     places = call_places(fleet)
     orders = Inbox()
     credentials = args.credentials or SimulatorSettings().credentials
-    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    link = _sim_connections(mqtt_url, credentials, topics, orders, fleet)
+    link = _sim_connections(servers, credentials, topics, orders, fleet)
     stop = threading.Event()
     _interrupt_on_sigterm()
     labels = open(args.fault_labels, "a") if args.fault_labels else None  # noqa: SIM115
@@ -157,20 +160,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _sim_connections(
-    mqtt_url: str, credentials: Path | None, topics: Topics, orders: Inbox, fleet: list[SimUnit]
+    servers: ServerSettings,
+    credentials: Path | None,
+    topics: Topics,
+    orders: Inbox,
+    fleet: list[SimUnit],
 ) -> SharedConnection | DeviceConnections:
     """One connection per device with its own credentials when a credentials
     table is given (a production broker), else one connection as MQTT_URL's user."""
-    from dispatchmap.settings import mqtt_credentials, mqtt_host_port
+    from dispatchmap.settings import mqtt_credentials, mqtt_host_port, mqtt_tls
     from feeds.broker_auth import read_credentials
     from feeds.sim_connections import DeviceConnections, SharedConnection
 
+    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
     host, port = mqtt_host_port(mqtt_url)
+    tls = mqtt_tls(mqtt_url, servers.mqtt_ca_file)
     if credentials is None:
         client_id = f"dispatchmap-sim-{os.getpid()}"
-        return SharedConnection(host, port, topics, orders, client_id, mqtt_credentials(mqtt_url))
+        user = mqtt_credentials(mqtt_url)
+        return SharedConnection(host, port, topics, orders, client_id, user, tls)
     rows = read_credentials(credentials)
-    return DeviceConnections(rows, host, port, topics, orders, [u.unit_id for u in fleet])
+    return DeviceConnections(rows, host, port, topics, orders, [u.unit_id for u in fleet], tls)
+
+
+def _encrypt(client: mqtt.Client, servers: ServerSettings) -> None:
+    """TLS for ``client`` when MQTT_URL is ``mqtts://`` (CA: DM_MQTT_CA_FILE)."""
+    from dispatchmap.settings import mqtt_tls
+
+    if (context := mqtt_tls(servers.mqtt_url or "", servers.mqtt_ca_file)) is not None:
+        client.tls_set_context(context)
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
@@ -199,6 +217,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
         tick_s=cfg.tick_s,
         credentials=mqtt_credentials(mqtt_url),
     )
+    _encrypt(worker.session.client, servers)
     _interrupt_on_sigterm()
     worker.start()
     log.info("dispatcher running")
