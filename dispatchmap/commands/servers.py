@@ -278,27 +278,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         env.setdefault("DM_INGEST_METRICS_PORT", str(free_port()))
         # On the private broker each program connects as its own user.
         own_user = {"ingest": ingest_user(1), "dispatcher": DISPATCH_USER}
-        sim_auth = ["--credentials", str(broker.credentials_csv)] if broker.credentials_csv else []
         me = [sys.executable, "-m", "dispatchmap.cli"]
-        commands = {
-            "ingest": ["ingest"],
-            "dispatcher": ["dispatcher"],
-            "simulate": [
-                "simulate",
-                *sim_auth,
-                "--seed",
-                str(args.seed),
-                "--speedup",
-                str(args.speedup),
-                "--rate",
-                str(args.rate),
-                "--fault-rate",
-                str(args.fault_rate),
-                "--incidents-per-hour",
-                str(args.incidents_per_hour),
-            ],
-            "serve": ["serve", "--port", str(args.port or 0)],
-        }
+        commands = _demo_commands(args, broker.credentials_csv)
         envs = {name: {**env, "MQTT_URL": broker.url_for(user)} for name, user in own_user.items()}
         children = {
             name: subprocess.Popen([*me, *cmd], env=envs.get(name, env))
@@ -307,6 +288,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for name, child in children.items():
             log.info("started %s pid %d", name, child.pid)
         return _supervise(children)
+
+
+def _demo_commands(args: argparse.Namespace, credentials: Path | None) -> dict[str, list[str]]:
+    """The demo's programs and their arguments; with ``credentials`` (a
+    private production broker) the simulator connects each device as its own user."""
+    sim_auth = ["--credentials", str(credentials)] if credentials else []
+    return {
+        "ingest": ["ingest"],
+        "dispatcher": ["dispatcher"],
+        "simulate": [
+            "simulate",
+            *sim_auth,
+            "--seed",
+            str(args.seed),
+            "--speedup",
+            str(args.speedup),
+            "--rate",
+            str(args.rate),
+            "--fault-rate",
+            str(args.fault_rate),
+            "--incidents-per-hour",
+            str(args.incidents_per_hour),
+        ],
+        "serve": ["serve", "--port", str(args.port or 0)],
+    }
 
 
 def _demo_user(database_url: str) -> str:
