@@ -106,6 +106,12 @@ def parser() -> argparse.ArgumentParser:
         help="simulated 110 calls published on dm/incidents (per simulated hour)",
     )
     sim.add_argument(
+        "--credentials",
+        type=Path,
+        help="credentials.csv of feeds.broker_auth: connect each device as its own user "
+        "(default DM_SIM_CREDENTIALS; unset: one connection as MQTT_URL's user)",
+    )
+    sim.add_argument(
         "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"
     )
     sim.set_defaults(func=servers.cmd_simulate)

@@ -7,6 +7,7 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 
 from __future__ import annotations
 
+import ssl
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -27,20 +28,44 @@ class ServerSettings(BaseSettings):
     mqtt_url: str | None = Field(
         default=None, validation_alias=AliasChoices("MQTT_URL", "DM_MQTT_URL")
     )
+    # The CA that signed the broker's certificate, for mqtts:// (unset: the
+    # system's trusted CAs).
+    mqtt_ca_file: Path | None = None
     state_dir: Path = Path(".state")
 
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp"):
-            raise ValueError("MQTT_URL must look like mqtt://host:port")
+        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp", "mqtts"):
+            raise ValueError("MQTT_URL must look like mqtt://host:port or mqtts://host:port")
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _ca_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"DM_MQTT_CA_FILE {value} is not a file")
         return value
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """``mqtt://[user:password@]host:port`` -> ``(host, port)``; port defaults to 1883."""
+    """``mqtt[s]://[user:password@]host:port`` -> ``(host, port)``; the port
+    defaults to 1883, for ``mqtts://`` (TLS) to 8883."""
     parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or 1883
+    return parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+
+def mqtt_tls(url: str, ca_file: Path | None = None) -> ssl.SSLContext | None:
+    """The TLS context for an ``mqtts://`` URL, None for plain ``mqtt://``.
+
+    The broker's certificate must chain to ``ca_file`` (else to the system's
+    CAs) and name the URL's host; TLS 1.2 at least, as the broker demands.
+    """
+    if urlsplit(url).scheme != "mqtts":
+        return None
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
@@ -50,6 +75,16 @@ def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
         return None
     password = unquote(parts.password) if parts.password is not None else None
     return unquote(parts.username), password
+
+
+def mqtt_client_id(configured: str | None, url: str, fallback: str) -> str:
+    """The client id a service connects with: ``configured`` if set, else the
+    user name in ``url`` (the id a broker with ``use_username_as_clientid``
+    gives the session anyway), else ``fallback``."""
+    if configured:
+        return configured
+    credentials = mqtt_credentials(url)
+    return credentials[0] if credentials else fallback
 
 
 class TopicSettings(BaseSettings):
@@ -73,7 +108,9 @@ class IngestSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_INGEST_", extra="ignore")
 
-    client_id: str = "dispatchmap-ingest"
+    # Unset: the MQTT user name (MQTT_URL's), else "dispatchmap-ingest". The
+    # production broker keys sessions by user name whatever is set here.
+    client_id: str | None = None
     share_group: str | None = None
     batch_max: int = Field(default=2000, ge=1)
     batch_wait_ms: int = Field(default=100, ge=1)
@@ -180,6 +217,10 @@ class SimulatorSettings(BaseSettings):
     rate_hz: float = Field(default=1.0, gt=0)
     speedup: float = Field(default=1.0, gt=0)
     units: int | None = Field(default=None, ge=1)
+    # The credentials table of feeds.broker_auth: one connection per device
+    # with its own user (a production broker). Unset: one connection as
+    # MQTT_URL's user.
+    credentials: Path | None = None
 
 
 class DispatchSettings(BaseSettings):
@@ -187,7 +228,7 @@ class DispatchSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_DISPATCH_", extra="ignore")
 
-    client_id: str = "dispatchmap-dispatcher"
+    client_id: str | None = None  # unset: the MQTT user name, else "dispatchmap-dispatcher"
     # A standby dispatcher asks for the dispatcher lock this often (seconds):
     # it takes over within about this long after the active one dies.
     standby_poll_s: float = Field(default=1.0, gt=0, le=10)

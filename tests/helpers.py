@@ -44,10 +44,18 @@ def running_ingest(
         thread.join(10)
 
 
+Credentials = tuple[str, str | None]
+
+
 @contextmanager
-def publisher(host: str, port: int) -> Iterator[mqtt.Client]:
-    """A connected QoS 1 publisher; ``wait_for_publish`` on what it sends."""
+def publisher(
+    host: str, port: int, credentials: Credentials | None = None
+) -> Iterator[mqtt.Client]:
+    """A connected QoS 1 publisher (as ``credentials``' user if given);
+    ``wait_for_publish`` on what it sends."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    if credentials is not None:
+        client.username_pw_set(*credentials)
     client.connect(host, port)
     client.loop_start()
     try:
@@ -64,7 +72,14 @@ def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
 
 
 @contextmanager
-def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limits):
+def running_dispatcher(
+    db_url: str,
+    host: str,
+    port: int,
+    topics: Topics,
+    credentials: Credentials | None = None,
+    **limits,
+):
     """A dispatch worker on its own thread, with quick timers for tests."""
     from feeds.dispatcher import DispatchWorker
     from geo.alarms import Thresholds
@@ -77,6 +92,7 @@ def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limi
         client_id=f"dispatch-{uuid.uuid4().hex[:8]}",
         thresholds=Thresholds(**limits),
         tick_s=0.2,
+        credentials=credentials,
     )
     worker.start()
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -93,11 +109,15 @@ def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limi
 class Inbox:
     """Collects what arrives on some topics, for tests to wait on."""
 
-    def __init__(self, host: str, port: int, topic: str) -> None:
+    def __init__(
+        self, host: str, port: int, topic: str, credentials: Credentials | None = None
+    ) -> None:
         self.messages: list[tuple[str, bytes]] = []
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"inbox-{uuid.uuid4().hex[:8]}"
         )
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, bytes(m.payload)))
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()

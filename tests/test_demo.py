@@ -7,11 +7,13 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import psycopg
 
 from dispatchmap.services import free_port
@@ -47,6 +49,19 @@ def alive(pid: int) -> bool:
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def anonymous_connack(port: int) -> str:
+    """The broker's answer to a client with no user name."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-anonymous")
+    answers: list[str] = []
+    client.on_connect = lambda c, u, flags, rc, props: answers.append(str(rc))
+    client.connect("127.0.0.1", port)
+    try:
+        wait_until(lambda: client.loop(0.1) is not None and answers, message="CONNACK")
+    finally:
+        client.disconnect()
+    return answers[0]
 
 
 def run_demo(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int]:
@@ -114,6 +129,11 @@ def test_demo_without_servers_runs_its_own_and_stops_them(tmp_path):
     try:
         url = f"postgresql://postgres@127.0.0.1:{pg_port}/dispatchmap"
         wait_until(lambda: units_with_fixes(url) >= 30, 60, 0.5, message="units in private db")
+        # Its broker runs the production configuration: no anonymous clients,
+        # every program and device a user from a private credentials table.
+        assert anonymous_connack(mq_port) == "Not authorized"
+        credentials = tmp_path / "state" / "broker-auth" / "credentials.csv"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
     finally:
         pids = stop_demo(proc, log)
     assert not any(alive(p) for p in pids)

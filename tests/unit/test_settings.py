@@ -52,3 +52,24 @@ def test_a_suggestion_set_goes_stale_after_a_set_age(monkeypatch):
     monkeypatch.setenv("DM_DISPATCH_SHOWN_MAX_AGE_S", "0")
     with pytest.raises(ValidationError):
         DispatchSettings()
+
+
+def test_mqtts_urls_default_to_8883_and_need_a_readable_ca_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("MQTT_URL", "mqtts://dispatchmap-ingest-1:pw@broker")
+    monkeypatch.setenv("DM_MQTT_CA_FILE", str(tmp_path / "missing.crt"))
+    with pytest.raises(ValidationError, match="DM_MQTT_CA_FILE"):
+        ServerSettings()
+    (tmp_path / "ca.crt").write_text("")
+    monkeypatch.setenv("DM_MQTT_CA_FILE", str(tmp_path / "ca.crt"))
+    s = ServerSettings()
+    assert mqtt_host_port(s.mqtt_url) == ("broker", 8883)
+    assert s.mqtt_ca_file == tmp_path / "ca.crt"
+
+
+def test_service_client_ids_default_to_the_mqtt_user():
+    from dispatchmap.settings import mqtt_client_id
+
+    url = "mqtt://dispatchmap-ingest-2:pw@127.0.0.1"
+    assert mqtt_client_id(None, url, "dispatchmap-ingest") == "dispatchmap-ingest-2"
+    assert mqtt_client_id("mine", url, "dispatchmap-ingest") == "mine"
+    assert mqtt_client_id(None, "mqtt://127.0.0.1", "dispatchmap-ingest") == "dispatchmap-ingest"
