@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from dispatchmap.commands import database_url, dispatch_thresholds, require
+from dispatchmap.commands import dispatch_thresholds, program_database_url, require
 from dispatchmap.commands.admin import load_city
 
 log = logging.getLogger("dispatchmap")
@@ -32,7 +32,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
     host, port = mqtt_host_port(require(servers.mqtt_url, "MQTT_URL"))
-    db_url = require(servers.database_url, "DATABASE_URL")
+    db_url = program_database_url("ingest")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
     limits = Limits(
         future_tolerance_s=ingest.future_tolerance_s,
@@ -179,7 +179,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     worker = DispatchWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=require(servers.database_url, "DATABASE_URL"),
+        database_url=program_database_url("dispatcher"),
         topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
         client_id=cfg.client_id,
         thresholds=dispatch_thresholds(),
@@ -201,7 +201,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     dash_cfg = DashboardSettings()
-    pool = open_pool(database_url())
+    pool = open_pool(program_database_url("dashboard"))
     app = create_app(dash_cfg, PresenceSettings(), pool)
     port = args.port or dash_cfg.port
     print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
