@@ -1,8 +1,8 @@
 """The hash chains of the event log and the audit log (schema 010_records).
 
 Every row of ``events`` and ``audit_log`` carries ``chain_seq`` and
-``chain_hash = sha256(previous row's chain_hash || its content)``, set by a
-trigger under a lock on the log's row of ``log_chain_heads``. :func:`verify`
+``chain_hash = sha256(previous row's chain_hash || its content)``, set at
+commit by a trigger under a lock on the log's row of ``log_chain_heads``. :func:`verify`
 recomputes every link in the database and names the first row that does not
 fit; :func:`chain_cover` gives an incident's report the event-log head that
 covers its events. Hashes are 32-byte SHA-256 digests.
@@ -92,7 +92,9 @@ def verify(conn: psycopg.Connection, log: str) -> ChainReport:
 
 def _link_problem(report: ChainReport, row: dict) -> ChainReport:
     seq, expected_seq = row["chain_seq"], row["expected_seq"]
-    if seq != expected_seq:
+    if seq is None:
+        problem = "no chain seq: a row committed outside the chain (its trigger was off)"
+    elif seq != expected_seq:
         problem = (
             f"chain seq {seq} where {expected_seq} was due (row(s) missing, or a row outside the "
             "chain)"

@@ -125,6 +125,33 @@ def test_concurrent_appends_make_one_unbroken_chain(db_url):
     assert f"events: ok, {threads * each} row(s), head seq {threads * each}" in done.stdout
 
 
+def test_an_uncommitted_event_does_not_hold_up_other_event_writers(db_url):
+    """The chain's lock is taken at commit: a transaction that logged an event
+    and goes on to lock a unit never waits for the chain while holding that
+    unit (a deadlock when the lock was taken at INSERT)."""
+    with (
+        psycopg.connect(role_url(db_url, "dashboard")) as desk,
+        psycopg.connect(role_url(db_url, "dispatcher")) as worker,
+    ):
+        desk.execute(INSERTS["events"], ("desk:alice",))  # open, uncommitted
+        worker.execute("SET lock_timeout = '5s'")
+        worker.execute("UPDATE units SET status = status WHERE id = 'U002'")
+        worker.execute(INSERTS["events"], ("unit:U002",))
+        worker.commit()
+        desk.execute("UPDATE units SET status = status WHERE id = 'U002'")
+        desk.commit()
+        rows = desk.execute("SELECT actor, chain_seq FROM events ORDER BY chain_seq").fetchall()
+    assert rows == [("unit:U002", 1), ("desk:alice", 2)]  # commit order, not id order
+    with psycopg.connect(db_url) as conn:
+        assert records.verify(conn, "events").ok
+
+
+def test_inside_its_transaction_a_row_may_not_be_rechained_by_hand(conn):
+    conn.execute(INSERTS["events"], ("desk:alice",))
+    with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+        conn.execute("UPDATE events SET chain_seq = 7, chain_hash = 'x'")
+
+
 def _edit_as_superuser(conn: psycopg.Connection, log: str, trigger: str, change: str) -> None:
     conn.execute(f"ALTER TABLE {log} DISABLE TRIGGER {trigger}")
     conn.execute(change)

@@ -2,9 +2,9 @@
 -- chains. Each row carries chain_seq (its place in the chain, given under a
 -- lock, so it follows commit order where bigserial ids may not) and
 -- chain_hash = sha256(previous row's chain_hash || the row's content), both
--- set by a trigger no program can skip. log_chain_heads holds each chain's
--- last seq and hash; its row lock serialises appends. `dispatchmap audit
--- verify` recomputes every link. Programs only INSERT and SELECT (see
+-- set at commit by a trigger no program can skip. log_chain_heads holds each
+-- chain's last seq and hash; its row lock serialises appends. `dispatchmap
+-- audit verify` recomputes every link. Programs only INSERT and SELECT (see
 -- geo/sql/queries/grant_program_roles.sql); TRUNCATE is refused to all.
 
 CREATE TABLE log_chain_heads (
@@ -39,21 +39,27 @@ CREATE FUNCTION log_chain_genesis() RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
     SELECT decode(repeat('00', 32), 'hex')
 $$;
 
--- SECURITY DEFINER: the program roles have no right on log_chain_heads. The
--- head row stays locked until the inserting transaction ends, so concurrent
--- appends queue and each sees the previous one's hash.
+-- The link is made at commit (a deferred constraint trigger, which no
+-- program can skip, only fire earlier): the head row's lock is then the
+-- transaction's last, held for the commit alone. Taken at INSERT time, it
+-- would be held while the transaction goes on to lock units, orders or
+-- incidents that another event writer holds while waiting for the head: a
+-- deadlock. SECURITY DEFINER: the program roles have no right on
+-- log_chain_heads nor UPDATE on the logs.
 CREATE FUNCTION events_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
 DECLARE
     last_seq bigint;
     prev bytea;
+    r events := NEW;
 BEGIN
     SELECT seq, hash INTO last_seq, prev FROM log_chain_heads
     WHERE log = 'events' FOR UPDATE;
-    NEW.chain_seq := last_seq + 1;
-    NEW.chain_hash := sha256(prev || events_chain_content(NEW));
-    UPDATE log_chain_heads SET seq = NEW.chain_seq, hash = NEW.chain_hash WHERE log = 'events';
-    RETURN NEW;
+    r.chain_seq := last_seq + 1;
+    r.chain_hash := sha256(prev || events_chain_content(r));
+    UPDATE events SET chain_seq = r.chain_seq, chain_hash = r.chain_hash WHERE id = r.id;
+    UPDATE log_chain_heads SET seq = r.chain_seq, hash = r.chain_hash WHERE log = 'events';
+    RETURN NULL;
 END $$;
 
 CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
@@ -61,14 +67,27 @@ SET search_path = public, pg_temp AS $$
 DECLARE
     last_seq bigint;
     prev bytea;
+    r audit_log := NEW;
 BEGIN
     SELECT seq, hash INTO last_seq, prev FROM log_chain_heads
     WHERE log = 'audit_log' FOR UPDATE;
-    NEW.chain_seq := last_seq + 1;
-    NEW.chain_hash := sha256(prev || audit_log_chain_content(NEW));
-    UPDATE log_chain_heads SET seq = NEW.chain_seq, hash = NEW.chain_hash
-    WHERE log = 'audit_log';
-    RETURN NEW;
+    r.chain_seq := last_seq + 1;
+    r.chain_hash := sha256(prev || audit_log_chain_content(r));
+    UPDATE audit_log SET chain_seq = r.chain_seq, chain_hash = r.chain_hash WHERE id = r.id;
+    UPDATE log_chain_heads SET seq = r.chain_seq, hash = r.chain_hash WHERE log = 'audit_log';
+    RETURN NULL;
+END $$;
+
+-- Append-only still, but for that one update: from inside a trigger, of a
+-- row not chained yet, changing the chain columns only.
+CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND OLD.chain_seq IS NULL
+       AND to_jsonb(NEW) - 'chain_seq' - 'chain_hash'
+           = to_jsonb(OLD) - 'chain_seq' - 'chain_hash' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
 END $$;
 
 -- Chain the rows already there, in id order (the append-only trigger is off
@@ -107,17 +126,15 @@ BEGIN
 END $$;
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;
 
-ALTER TABLE events ALTER COLUMN chain_seq SET NOT NULL, ALTER COLUMN chain_hash SET NOT NULL,
-    ADD CONSTRAINT events_chain_seq_key UNIQUE (chain_seq);
-ALTER TABLE audit_log ALTER COLUMN chain_seq SET NOT NULL,
-    ALTER COLUMN chain_hash SET NOT NULL, ADD CONSTRAINT audit_log_chain_seq_key UNIQUE (chain_seq);
+-- chain_seq stays nullable: a row has none until its transaction commits
+-- (`audit verify` reports a committed row without one).
+ALTER TABLE events ADD CONSTRAINT events_chain_seq_key UNIQUE (chain_seq);
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_chain_seq_key UNIQUE (chain_seq);
 
--- Named to fire after any other BEFORE INSERT trigger (they fire by name),
--- so what is hashed is what is stored.
-CREATE TRIGGER zz_events_chain BEFORE INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION events_chain();
-CREATE TRIGGER zz_audit_log_chain BEFORE INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
+CREATE CONSTRAINT TRIGGER zz_events_chain AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION events_chain();
+CREATE CONSTRAINT TRIGGER zz_audit_log_chain AFTER INSERT ON audit_log
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
 
 -- TRUNCATE skips row triggers; refuse it for everybody, owner included.
 CREATE FUNCTION log_truncate_refused() RETURNS trigger LANGUAGE plpgsql AS $$
