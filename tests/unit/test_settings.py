@@ -40,3 +40,22 @@ def test_defaults(monkeypatch):
     assert ServerSettings().database_url is None
     assert DashboardSettings().port == 8050
     assert TopicSettings().prefix == "dm"
+
+
+def test_each_program_connects_as_its_role_unless_given_its_own_url(monkeypatch):
+    from psycopg.conninfo import conninfo_to_dict
+
+    from dispatchmap.commands import program_database_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://owner:owner%20secret@db.station:5433/dm")
+    monkeypatch.setenv("DM_DISPATCH_DB_PASSWORD", "p@ss word")
+    monkeypatch.setenv("DM_DASH_DATABASE_URL", "postgresql://replica-user@replica/dm")
+    assert program_database_url("ingest") == "postgresql://dm_ingest@db.station:5433/dm"
+    assert (
+        program_database_url("dispatcher")
+        == "postgresql://dm_dispatcher:p%40ss%20word@db.station:5433/dm"
+    )
+    assert program_database_url("dashboard") == "postgresql://replica-user@replica/dm"
+    monkeypatch.setenv("DATABASE_URL", "host=db.station dbname=dm user=owner password=x")
+    keywords = conninfo_to_dict(program_database_url("ingest"))
+    assert keywords == {"host": "db.station", "dbname": "dm", "user": "dm_ingest"}

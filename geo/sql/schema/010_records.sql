@@ -16,22 +16,21 @@ CREATE TABLE log_chain_heads (
 ALTER TABLE events ADD COLUMN chain_seq bigint, ADD COLUMN chain_hash bytea;
 ALTER TABLE audit_log ADD COLUMN chain_seq bigint, ADD COLUMN chain_hash bytea;
 
--- What a link hashes: the row's columns as record text. TimeZone and
--- DateStyle are pinned because timestamptz text follows the session's; a
--- geometry prints as hex EWKB (exact), jsonb in its canonical form. A column
--- added to the table later is not covered until a new content function is.
+-- What a link hashes: the row's columns as record text, the time as epoch
+-- seconds (exact to the microsecond; timestamptz text would follow the
+-- session's TimeZone and DateStyle). A geometry prints as hex EWKB (exact),
+-- jsonb in its canonical form. A column added to the table later is not
+-- covered until a new content function is.
 CREATE FUNCTION events_chain_content(e events) RETURNS bytea
-LANGUAGE sql STABLE SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
-SET extra_float_digits = 1 AS $$
-    SELECT convert_to(row(e.chain_seq, e.id, e.at, e.kind, e.actor, e.incident_id,
-                          e.unit_id, e.order_id, e.geom, e.data)::text, 'UTF8')
+LANGUAGE sql STABLE AS $$
+    SELECT convert_to(row(e.chain_seq, e.id, extract(epoch FROM e.at), e.kind, e.actor,
+                          e.incident_id, e.unit_id, e.order_id, e.geom, e.data)::text, 'UTF8')
 $$;
 
 CREATE FUNCTION audit_log_chain_content(a audit_log) RETURNS bytea
-LANGUAGE sql STABLE SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
-SET extra_float_digits = 1 AS $$
-    SELECT convert_to(row(a.chain_seq, a.id, a.at, a.actor, a.action, a.ok, a.ip,
-                          a.detail)::text, 'UTF8')
+LANGUAGE sql STABLE AS $$
+    SELECT convert_to(row(a.chain_seq, a.id, extract(epoch FROM a.at), a.actor, a.action,
+                          a.ok, a.ip, a.detail)::text, 'UTF8')
 $$;
 
 -- The hash the first row chains to.
