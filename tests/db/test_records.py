@@ -16,6 +16,7 @@ import pytest
 
 from geo import migrate, records
 from geo.roles import ROLES, role_url
+from tests.conftest import wait_until
 
 REFUSED = [
     "UPDATE {log} SET actor = 'x'",
@@ -144,6 +145,41 @@ def test_an_uncommitted_event_does_not_hold_up_other_event_writers(db_url):
     assert rows == [("unit:U002", 1), ("desk:alice", 2)]  # commit order, not id order
     with psycopg.connect(db_url) as conn:
         assert records.verify(conn, "events").ok
+
+
+def test_appending_to_both_logs_in_either_order_does_not_deadlock(db_url):
+    """Each chain link locks both heads in one order: a transaction logging an
+    event then an audit row, and another doing it the other way round, queue
+    instead of deadlocking (links made at once, as SET CONSTRAINTS allows)."""
+    errors: list[BaseException] = []
+    with (
+        psycopg.connect(role_url(db_url, "dashboard")) as first,
+        psycopg.connect(role_url(db_url, "dashboard")) as second,
+    ):
+        pid = second.info.backend_pid
+        first.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        first.execute(INSERTS["events"], ("first",))
+
+        def other_order() -> None:
+            try:
+                second.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                second.execute(INSERTS["audit_log"], ("second",))
+                second.execute(INSERTS["events"], ("second",))
+                second.commit()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=other_order)
+        thread.start()
+        with psycopg.connect(db_url, autocommit=True) as watch:
+            waiting = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s"
+            wait_until(lambda: watch.execute(waiting, (pid,)).fetchone() == (True,))
+        first.execute(INSERTS["audit_log"], ("first",))
+        first.commit()
+        thread.join(30)
+    assert errors == []
+    with psycopg.connect(db_url) as conn:
+        assert all(records.verify(conn, log).ok for log in records.LOGS)
 
 
 def test_inside_its_transaction_a_row_may_not_be_rechained_by_hand(conn):

@@ -43,8 +43,10 @@ $$;
 -- transaction's last, held for the commit alone. Taken at INSERT time, it
 -- would be held while the transaction goes on to lock units, orders or
 -- incidents that another event writer holds while waiting for the head: a
--- deadlock. SECURITY DEFINER: the program roles have no right on
--- log_chain_heads nor UPDATE on the logs.
+-- deadlock. Both heads are locked, always in the same order: one
+-- transaction appending to events then audit_log and another appending the
+-- other way round would otherwise deadlock at commit. SECURITY DEFINER: the
+-- program roles have no right on log_chain_heads nor UPDATE on the logs.
 CREATE FUNCTION events_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
 DECLARE
@@ -52,8 +54,8 @@ DECLARE
     prev bytea;
     r events := NEW;
 BEGIN
-    SELECT seq, hash INTO last_seq, prev FROM log_chain_heads
-    WHERE log = 'events' FOR UPDATE;
+    PERFORM FROM log_chain_heads ORDER BY log FOR UPDATE;  -- both heads: see above
+    SELECT seq, hash INTO last_seq, prev FROM log_chain_heads WHERE log = 'events';
     r.chain_seq := last_seq + 1;
     r.chain_hash := sha256(prev || events_chain_content(r));
     UPDATE events SET chain_seq = r.chain_seq, chain_hash = r.chain_hash WHERE id = r.id;
@@ -68,8 +70,8 @@ DECLARE
     prev bytea;
     r audit_log := NEW;
 BEGIN
-    SELECT seq, hash INTO last_seq, prev FROM log_chain_heads
-    WHERE log = 'audit_log' FOR UPDATE;
+    PERFORM FROM log_chain_heads ORDER BY log FOR UPDATE;  -- both heads: see above
+    SELECT seq, hash INTO last_seq, prev FROM log_chain_heads WHERE log = 'audit_log';
     r.chain_seq := last_seq + 1;
     r.chain_hash := sha256(prev || audit_log_chain_content(r));
     UPDATE audit_log SET chain_seq = r.chain_seq, chain_hash = r.chain_hash WHERE id = r.id;
