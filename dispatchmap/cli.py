@@ -61,9 +61,11 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )
-    db.add_parser("upgrade", help="apply the numbered SQL migrations not yet applied").set_defaults(
-        func=admin.cmd_db_upgrade
-    )
+    db.add_parser(
+        "upgrade",
+        help="apply the numbered SQL migrations not yet applied; create the program roles "
+        "(dm_ingest, dm_dispatcher, dm_dashboard) and grant their rights",
+    ).set_defaults(func=admin.cmd_db_upgrade)
     audit = sub.add_parser("audit", help="the tamper-evident logs").add_subparsers(
         dest="audit_command", required=True
     )
