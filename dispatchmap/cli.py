@@ -61,9 +61,19 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )
-    db.add_parser("upgrade", help="apply the numbered SQL migrations not yet applied").set_defaults(
-        func=admin.cmd_db_upgrade
+    db.add_parser(
+        "upgrade",
+        help="apply the numbered SQL migrations not yet applied; create the program roles "
+        "(dm_ingest, dm_dispatcher, dm_dashboard) and grant their rights",
+    ).set_defaults(func=admin.cmd_db_upgrade)
+    audit = sub.add_parser("audit", help="the tamper-evident logs").add_subparsers(
+        dest="audit_command", required=True
     )
+    audit.add_parser(
+        "verify",
+        help="recompute the hash chains of the event log and the audit log; "
+        "exit 1 naming the first row that does not fit",
+    ).set_defaults(func=admin.cmd_audit_verify)
     city = sub.add_parser(
         "load-city", help="load roads from an OSM extract and the station's furniture"
     )

@@ -22,6 +22,7 @@ from feeds.topics import Topics
 
 log = logging.getLogger("dispatchmap")
 DEMO_DATABASE = "dispatchmap"
+DEMO_OWNER = "dispatchmap_owner"
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,37 @@ def create_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def create_owned_database(admin_url: str, name: str, owner: str) -> str:
+    """As the superuser of ``admin_url``: role ``owner`` (not a superuser),
+    database ``name`` owned by it with PostGIS and pgRouting (which need a
+    superuser), and anything an older run left owned by the superuser handed
+    over. Idempotent. Returns the database's URL as ``owner``."""
+    from geo import queries
+    from geo.roles import with_user
+
+    owner_id, name_id = sql.Identifier(owner), sql.Identifier(name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(queries.sql("role_exists"), (owner,)).fetchone()
+        if not (row and row[0]):
+            conn.execute(sql.SQL(queries.sql("create_owner_role")).format(owner=owner_id))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        made = "alter_database_owner" if exists else "create_owned_database"
+        conn.execute(sql.SQL(queries.sql(made)).format(name=name_id, owner=owner_id))
+    db_admin_url = admin_url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(db_admin_url, autocommit=True) as conn:
+        conn.execute(queries.sql("create_city_extensions"))
+        for (statement,) in conn.execute(queries.sql("hand_over_statements"), {"owner": owner}):
+            conn.execute(statement)
+    return with_user(db_admin_url, owner)
+
+
 def database(settings: ServerSettings, stack: contextlib.ExitStack) -> str:
     """The configured database, or a private PostgreSQL living as long as ``stack``."""
     if settings.database_url is not None:
         return settings.database_url
     pg = stack.enter_context(EmbeddedPostgres(settings.state_dir / "postgres"))
     log.info("private PostgreSQL on port %s (data in %s)", pg.port, pg.data)
-    return create_database(pg.url, DEMO_DATABASE)
+    return create_owned_database(pg.url, DEMO_DATABASE, DEMO_OWNER)
 
 
 def broker(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,40 @@ class ServerSettings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"DM_MQTT_CA_FILE {value} is not a file")
         return value
+
+
+class ProgramDatabaseSettings(BaseSettings):
+    """How ingest, dispatcher and dashboard reach the database: each as its own
+    role (geo.roles). A program's URL, when set, is used as is; otherwise it is
+    ``DATABASE_URL`` with the role as user and the program's password (unset:
+    none, for local trust auth). ``dispatchmap db upgrade`` sets each role's
+    password from these same settings."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_", extra="ignore")
+
+    ingest_database_url: str | None = None
+    dispatch_database_url: str | None = None
+    dash_database_url: str | None = None
+    ingest_db_password: SecretStr | None = None
+    dispatch_db_password: SecretStr | None = None
+    dash_db_password: SecretStr | None = None
+
+    def url(self, program: str) -> str | None:
+        """The explicit URL of ``program`` (ingest | dispatcher | dashboard), or None."""
+        return {
+            "ingest": self.ingest_database_url,
+            "dispatcher": self.dispatch_database_url,
+            "dashboard": self.dash_database_url,
+        }[program]
+
+    def password(self, program: str) -> str | None:
+        """The password of ``program``'s role, or None."""
+        secret = {
+            "ingest": self.ingest_db_password,
+            "dispatcher": self.dispatch_db_password,
+            "dashboard": self.dash_db_password,
+        }[program]
+        return secret.get_secret_value() if secret is not None else None
 
 
 def mqtt_host_port(url: str) -> tuple[str, int]:

@@ -1,4 +1,7 @@
-"""Small builders shared by tests that need running pieces (ingest, publisher, web)."""
+"""Small builders shared by tests that need running pieces (ingest, publisher, web).
+
+Ingest, dispatcher and dashboard connect as their own roles (geo.roles), as
+`dispatchmap ingest | dispatcher | serve` do: ``db_url`` is the owner's URL."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import paho.mqtt.client as mqtt
 from feeds.ingest import IngestWorker
 from feeds.pipeline import Limits, Pipeline
 from feeds.topics import Topics
+from geo.roles import role_url
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DashboardSettings
@@ -26,7 +30,7 @@ def running_ingest(
     worker = IngestWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=db_url,
+        database_url=role_url(db_url, "ingest"),
         topics=topics,
         pipeline=Pipeline(topics, Limits()),
         client_id=client_id or f"ingest-{uuid.uuid4().hex[:8]}",
@@ -87,7 +91,7 @@ def running_dispatcher(
     worker = DispatchWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=db_url,
+        database_url=role_url(db_url, "dispatcher"),
         topics=topics,
         client_id=f"dispatch-{uuid.uuid4().hex[:8]}",
         thresholds=Thresholds(**limits),
@@ -157,7 +161,7 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
     from dispatchmap.settings import PresenceSettings
     from geo.db import open_pool
 
-    pool = open_pool(db_url, max_size=pool_size)
+    pool = open_pool(role_url(db_url, "dashboard"), max_size=pool_size)
     app = create_app(settings, PresenceSettings(), pool)
     server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

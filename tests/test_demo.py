@@ -37,6 +37,15 @@ def units_with_fixes(db_url: str) -> int:
         return 0
 
 
+def connected_as(db_url: str) -> set[str]:
+    """The users connected to ``db_url``'s database now."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -112,6 +121,9 @@ def test_demo_on_given_servers_moves_units_and_stops_cleanly(
     try:
         # Every unit of the roster reports through broker and ingest into PostGIS.
         wait_until(lambda: units_with_fixes(empty_db_url) == 40, 60, 0.5, message="40 units")
+        # ingest, dispatcher and dashboard as their roles, not as DATABASE_URL's superuser
+        programs = {"dm_ingest", "dm_dispatcher", "dm_dashboard"}
+        wait_until(lambda: programs <= connected_as(empty_db_url), 10, message="program roles")
     finally:
         pids = stop_demo(proc, log)
     assert len(pids) == 4  # ingest, dispatcher, simulate, serve
@@ -134,6 +146,12 @@ def test_demo_without_servers_runs_its_own_and_stops_them(tmp_path):
         assert anonymous_connack(mq_port) == "Not authorized"
         credentials = tmp_path / "state" / "broker-auth" / "credentials.csv"
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        with psycopg.connect(url) as conn:
+            owner = conn.execute(
+                "SELECT pg_get_userbyid(datdba), rolsuper FROM pg_database"
+                " JOIN pg_roles ON pg_roles.oid = datdba WHERE datname = current_database()"
+            ).fetchone()
+        assert owner == ("dispatchmap_owner", False)  # the private database's owner is no superuser
     finally:
         pids = stop_demo(proc, log)
     assert not any(alive(p) for p in pids)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dispatchmap.commands import database_url, dispatch_thresholds, require
+from dispatchmap.commands import dispatch_thresholds, program_database_url, require
 from dispatchmap.commands.admin import load_city
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
     mqtt_url = require(servers.mqtt_url, "MQTT_URL")
     host, port = mqtt_host_port(mqtt_url)
-    db_url = require(servers.database_url, "DATABASE_URL")
+    db_url = program_database_url("ingest")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
     limits = Limits(
         future_tolerance_s=ingest.future_tolerance_s,
@@ -208,7 +208,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
     servers, cfg, topic_cfg = ServerSettings(), DispatchSettings(), TopicSettings()
     mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    url = require(servers.database_url, "DATABASE_URL")
+    url = program_database_url("dispatcher")
     host, port = mqtt_host_port(mqtt_url)
 
     def worker() -> DispatchWorker:
@@ -263,7 +263,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     dash_cfg = DashboardSettings()
     port = args.port or dash_cfg.port
-    url = database_url()
+    url = program_database_url("dashboard")
     print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
     if dash_cfg.server == "dev":
         app, close = dashboard_app(url, dash_cfg, dash_cfg.threads)

@@ -73,3 +73,22 @@ def test_service_client_ids_default_to_the_mqtt_user():
     assert mqtt_client_id(None, url, "dispatchmap-ingest") == "dispatchmap-ingest-2"
     assert mqtt_client_id("mine", url, "dispatchmap-ingest") == "mine"
     assert mqtt_client_id(None, "mqtt://127.0.0.1", "dispatchmap-ingest") == "dispatchmap-ingest"
+
+
+def test_each_program_connects_as_its_role_unless_given_its_own_url(monkeypatch):
+    from psycopg.conninfo import conninfo_to_dict
+
+    from dispatchmap.commands import program_database_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://owner:owner%20secret@db.station:5433/dm")
+    monkeypatch.setenv("DM_DISPATCH_DB_PASSWORD", "p@ss word")
+    monkeypatch.setenv("DM_DASH_DATABASE_URL", "postgresql://replica-user@replica/dm")
+    assert program_database_url("ingest") == "postgresql://dm_ingest@db.station:5433/dm"
+    assert (
+        program_database_url("dispatcher")
+        == "postgresql://dm_dispatcher:p%40ss%20word@db.station:5433/dm"
+    )
+    assert program_database_url("dashboard") == "postgresql://replica-user@replica/dm"
+    monkeypatch.setenv("DATABASE_URL", "host=db.station dbname=dm user=owner password=x")
+    keywords = conninfo_to_dict(program_database_url("ingest"))
+    assert keywords == {"host": "db.station", "dbname": "dm", "user": "dm_ingest"}
