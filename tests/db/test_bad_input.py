@@ -315,3 +315,26 @@ def test_the_shell_and_the_wall_tick_are_checked(app, conn, admin, audit):
     tick = [f"{ids.TICK}.n_intervals"]
     assert post(admin, call_body(app, tile, {ids.TICK: 10}, tick)).status_code == 200
     audit.refused_once(post(admin, call_body(app, tile, {ids.TICK: "10"}, tick)), "n_intervals")
+
+
+def test_the_desk_filters_and_row_ids_are_checked(app, conn, admin, audit):
+    refresh = callback_key(app, ids.DESK_TICK, ids.UNIT_SEARCH, ids.UNIT_KIND, ids.UNIT_STATUS)
+    fired = [f"{ids.UNIT_SEARCH}.value"]
+    ok = {ids.UNIT_SEARCH: "C-0", ids.UNIT_KIND: "car", ids.UNIT_STATUS: "available"}
+    assert post(admin, call_body(app, refresh, ok, fired)).status_code == 200
+    for field, forged in (
+        ("unit search", {ids.UNIT_SEARCH: "x" * 5000}),
+        ("unit kind", {ids.UNIT_KIND: "tank"}),
+        ("unit status", {ids.UNIT_STATUS: ["available"]}),
+        ("drawn key", {ids.DESK_QUEUE_KEY: "k" * 100_000}),
+    ):
+        audit.refused_once(post(admin, call_body(app, refresh, {**ok, **forged}, fired)), field)
+    select = callback_key(app, ids.QUEUE_ROW)
+    for forged in ("1 OR 1=1", 0):
+        row = {"type": ids.QUEUE_ROW, "incident": forged}
+        body = call_body(app, select)
+        body["inputs"] = [[{"id": row, "property": "n_clicks", "value": 1}]]
+        body["changedPropIds"] = [
+            json.dumps(row, separators=(",", ":"), sort_keys=True) + ".n_clicks"
+        ]
+        audit.refused_once(post(admin, body), "incident")
