@@ -14,7 +14,7 @@ import psycopg
 from dash import Dash, Input, Output, dcc, html
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from dashboard import auth, basemap, ids, views
+from dashboard import auth, basemap, http_guard, ids, signin, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
@@ -118,6 +118,13 @@ def create_app(
             return "database unavailable", 503
         return "ok", 200
 
+    http_guard.install(
+        app.server,
+        pool,
+        dash_cfg.allowed_host_names(),
+        app.csp_hashes,
+        dash_cfg.tile_url,
+    )
     auth.install(
         app.server,
         pool,
@@ -125,6 +132,7 @@ def create_app(
         demo=dash_cfg.demo,
         session_hours=dash_cfg.session_hours,
         secure_cookies=dash_cfg.secure_cookies,
+        gate=signin.Gate(dash_cfg),
         demo_login=dash_cfg.demo_login,
     )
     basemap.install(app.server, pool, demo=dash_cfg.demo)

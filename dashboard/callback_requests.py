@@ -57,6 +57,40 @@ def declared_ids(spec: Mapping[str, Any]) -> list[ComponentId]:
     return [o.component_id for o in outputs] + [parse_id(d["id"]) for d in declared]
 
 
+def shape_error(body: Any) -> str | None:
+    """What makes ``body`` no Dash callback request at all (answered 400,
+    where :func:`resolve`'s refusal of a well-formed but wrong call is a 403),
+    or None. The shapes Dash's dispatch reads without checking: ``output`` a
+    string; ``outputs`` one dependency or a list; ``inputs`` and ``state``
+    lists; each dependency (or each of a pattern's list) an object with an
+    ``id`` (a string or an object) and a string ``property``; and
+    ``changedPropIds`` a list of strings."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return "no callback named"
+    outputs = body.get("outputs", [])
+    for part, entries in (
+        ("outputs", outputs if isinstance(outputs, list) else [outputs]),
+        ("inputs", body.get("inputs")),
+        ("state", body.get("state", [])),
+    ):
+        if not isinstance(entries, list):
+            return f"{part}: a list expected"
+        if not all(_dependency(item) for entry in entries for item in _items(entry)):
+            return f"{part}: each an object with an id and a property"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
+        return "changedPropIds: a list of strings expected"
+    return None
+
+
+def _dependency(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str | dict)
+        and isinstance(item.get("property"), str)
+    )
+
+
 def resolve(body: Any, callbacks: Mapping[str, Any]) -> Mapping[str, Any]:
     """The spec of the server callback ``body`` names (a ``callback_map``
     entry), if the request's inputs, state and ``changedPropIds`` are exactly

@@ -137,9 +137,12 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
     from dispatchmap.settings import PresenceSettings
     from geo.db import open_pool
 
+    port = free_port()
+    # The Host header check answers the bound address and port only.
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
     pool = open_pool(db_url, max_size=pool_size)
     app = create_app(settings, PresenceSettings(), pool)
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -201,9 +201,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     dash_cfg = DashboardSettings()
+    port = args.port or dash_cfg.port
+    # The Host check (DM_DASH_ALLOWED_HOSTS unset) answers the port served.
+    dash_cfg = dash_cfg.model_copy(update={"port": port})
     pool = open_pool(database_url())
     app = create_app(dash_cfg, PresenceSettings(), pool)
-    port = args.port or dash_cfg.port
     print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
     app.run(host=dash_cfg.host, port=port, debug=False, dev_tools_disable_version_check=True)
     return 0
