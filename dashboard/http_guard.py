@@ -32,7 +32,9 @@ from geo import access
 UNCHECKED_PATHS = frozenset({"/healthz"})
 FIXED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it Chromium posts forms with "Origin: null",
+    # which the same-origin check of dashboard.auth must refuse.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
     "Cross-Origin-Opener-Policy": "same-origin",
 }
