@@ -95,6 +95,8 @@ def create_app(
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def route(pathname: str | None) -> Any:
+        if not isinstance(pathname, str | None):  # a forged request's value
+            return not_found("?")
         if not auth.page_allowed(pool, pathname or "/wall", dash_cfg.demo):
             return not_allowed(pathname or "/wall")
         if pathname in (None, "/", "/wall"):

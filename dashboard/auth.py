@@ -288,7 +288,7 @@ def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: boo
     """Refuse (audited) a Dash callback request unless it is exactly the call
     of a registered server callback, and the user has the rights of that
     callback's page and of the inputs that fired it."""
-    body = flask.request.get_json(silent=True)
+    body = _json_body()
     if (malformed := calls.shape_error(body)) is not None:
         refuse(pool, "dash_callback", {"refused": malformed}, malformed, 400)
     body = cast(dict[str, Any], body)
@@ -305,6 +305,15 @@ def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: boo
         refuse(pool, "view_wall", {"right": "view_wall"}, "the wall needs a sign-in or a token")
     if page in PAGE_RIGHTS:
         require(pool, PAGE_RIGHTS[page], PAGE_RIGHTS[page])
+
+
+def _json_body() -> Any:
+    """The request's JSON, or None when it is none (not JSON, not UTF-8, or
+    nested too deep for the parser: Python's json raises RecursionError)."""
+    try:
+        return flask.request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def wall_token_held(pool: ConnectionPool) -> bool:

@@ -101,6 +101,7 @@ def resolve(body: Any, callbacks: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = callbacks.get(body["output"])
     if spec is None or "callback" not in spec:
         raise CallMismatch("no such server callback")
+    _match_outputs(body.get("outputs"), spec["output"])
     _match(body.get("inputs"), spec["inputs"], "inputs")
     _match(body.get("state", []), spec["state"], "state")
     sent = [item for entry in body["inputs"] for item in _items(entry)]
@@ -148,6 +149,27 @@ def _changed(body: Mapping[str, Any]) -> list[str]:
 
 def _items(entry: Any) -> list[Any]:
     return entry if isinstance(entry, list) else [entry]
+
+
+def _match_outputs(sent: Any, output: Any) -> None:
+    """Raise unless ``sent`` (the request's ``outputs``) names the callback's
+    outputs: one object for a single output, a list for several. Dash fails
+    (a 500) on outputs that are not the callback's. The ``@hash`` an
+    ``allow_duplicate`` output may carry is not part of the match."""
+    many = isinstance(output, list | tuple)
+    outputs = list(output) if many else [output]
+    declared = [{"id": o.component_id_str(), "property": o.component_property} for o in outputs]
+    entries = sent if many else [sent]
+    if not isinstance(entries, list):
+        raise CallMismatch(f"outputs: {len(declared)} expected")
+    plain = [[_unhashed(i) for i in e] if isinstance(e, list) else _unhashed(e) for e in entries]
+    _match(plain, declared, "outputs")
+
+
+def _unhashed(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("property"), str):
+        return {**item, "property": item["property"].partition("@")[0]}
+    return item
 
 
 def _match(sent: Any, declared: list[dict[str, Any]], part: str) -> None:

@@ -10,9 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -21,28 +18,11 @@ import psycopg
 from dispatchmap.services import free_port, wait_for_port
 from dispatchmap.settings import DashboardSettings
 from geo import access, throttle
+from tests.helpers import http_exchange as request
 from tests.helpers import served_dashboard
 
 PASSWORD = "a long test password"
 REPO = Path(__file__).resolve().parents[2]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def request(url: str, data: dict | bytes | None = None, headers: dict | None = None):
-    """(status, headers, body text) of one request, redirects not followed."""
-    if isinstance(data, dict):
-        data = urllib.parse.urlencode(data).encode()
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(urllib.request.Request(url, data, headers or {}), timeout=60) as r:
-            return r.status, r.headers, r.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.headers, exc.read().decode()
 
 
 def login(base: str, name: str, password: str, next_path: str = "/desk"):
