@@ -87,6 +87,8 @@ class Gate:
                 found = access.login(conn, name, password, self.now(), self.lifetime, ip)
                 if found is not None:
                     throttle.clear_login_failures(conn, keys[0])
+                    window_s = max(self.account.window_s, self.address.window_s)
+                    throttle.forget_old_login_failures(conn, self.now(), window_s)
                     return Outcome(token=found[0])
                 self._fail(conn, masked, ip)
         finally:

@@ -87,3 +87,11 @@ def record_login_failure(
 def clear_login_failures(conn: psycopg.Connection, key: str) -> None:
     """Forget an account's failures (after its right password)."""
     conn.execute(sql("clear_login_failures"), {"key": key})
+
+
+def forget_old_login_failures(conn: psycopg.Connection, now: datetime, window_s: float) -> int:
+    """Delete the counts idle for ``window_s`` seconds with no back-off
+    running (they would start from zero anyway); how many went. Called after
+    each successful sign-in, so the table holds about one window of failures."""
+    params = {"now": now, "window_s": window_s}
+    return conn.execute(sql("forget_old_login_failures"), params).rowcount

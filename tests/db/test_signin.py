@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -202,3 +203,16 @@ def test_an_unknown_name_shows_masked_on_admin(db_url):
     assert status == 200 and "root1" in page
     assert masked in page and secret not in page and secret.lower() not in page.lower()
     assert secret not in json.dumps(audit(db_url))
+
+
+def test_idle_counts_are_forgotten_and_a_running_back_off_kept(conn):
+    now = datetime.now(UTC)
+    policy = throttle.Policy(free_failures=0, base_s=3600, max_s=3600, window_s=60)
+    old, blocked = [("ip:10.0.0.1", policy)], [("ip:10.0.0.2", policy)]
+    throttle.record_login_failure(conn, old, now - timedelta(hours=2))  # blocked until 1 h ago
+    throttle.record_login_failure(conn, blocked, now - timedelta(minutes=30))  # 30 min more
+    throttle.record_login_failure(conn, [("ip:10.0.0.3", policy)], now)
+    assert throttle.forget_old_login_failures(conn, now, 60) == 1
+    keys = [k for (k,) in conn.execute("SELECT key FROM login_throttle ORDER BY key")]
+    assert keys == ["ip:10.0.0.2", "ip:10.0.0.3"]
+    assert throttle.login_blocked_until(conn, ["ip:10.0.0.2"], now) == now + timedelta(minutes=30)
