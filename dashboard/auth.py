@@ -166,9 +166,10 @@ def _safe_next(target: str | None) -> str:
     """The page to open after a sign-in: ``target`` when its path is one of
     ``OWN_PAGES`` (its query kept, its fragment dropped), else ``/desk``.
 
-    Matching a list of pages rather than refusing known tricks: browsers drop
-    tabs and newlines inside URLs (only printable ASCII passes) and read ``\\`` as ``/``, so
-    ``/%09/evil.example`` or ``/\\evil`` lead off-site; none is an own page."""
+    A list of pages rather than a list of known tricks: browsers drop tabs
+    and newlines inside URLs and read ``\\`` as ``/``, so ``/\\t/evil.example``
+    or ``/\\evil`` lead off-site; none is an own page. Only printable ASCII
+    without a backslash passes at all."""
     if not target or any(not 0x21 <= ord(c) < 0x7F or c == "\\" for c in target):
         return DEFAULT_NEXT
     parts = urlsplit(target)
