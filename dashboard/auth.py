@@ -54,6 +54,7 @@ ID_PAGES = {
     "new-": "/desk",
     "unit-": "/desk",
     "queue-row": "/desk",
+    "queue-wait": "/desk",
     "dispatch-button": "/desk",
     "quality-": "/quality",
     "replay-": "/replay",
@@ -140,6 +141,18 @@ def refuse(
 ) -> NoReturn:
     """Audit a refused request (as the signed-in user, or "anonymous") and
     answer it with ``status`` (403, or 400 for a malformed request)."""
+    note_refusal(pool, action, detail)
+    user = current_user(pool)
+    if status == 400:
+        raise BadRequest(message)
+    if user is None and not wall_token_held(pool):
+        flask.abort(Response(html.escape(message), 403, {SIGNED_OUT_HEADER: "1"}))
+    raise Forbidden(message)
+
+
+def note_refusal(pool: ConnectionPool, action: str, detail: dict[str, Any]) -> None:
+    """Audit a refused action (as the signed-in user, or "anonymous") without
+    failing the request: for refusals a callback answers with a message."""
     user = current_user(pool)
     with pool.connection() as conn:
         access.audit(
@@ -150,11 +163,12 @@ def refuse(
             ip=flask.request.remote_addr,
             detail=detail,
         )
-    if status == 400:
-        raise BadRequest(message)
-    if user is None and not wall_token_held(pool):
-        flask.abort(Response(html.escape(message), 403, {SIGNED_OUT_HEADER: "1"}))
-    raise Forbidden(message)
+
+
+def session_key() -> str | None:
+    """The SHA-256 of this request's session token (as ``sessions`` keys it), or None."""
+    token = flask.request.cookies.get(SESSION_COOKIE)
+    return access.token_hash(token) if token else None
 
 
 # Where a sign-in may lead: the app's own pages, nothing else.

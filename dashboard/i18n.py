@@ -128,6 +128,19 @@ ZH_DESK = {
     "Incident #{id} closed.": "警情 #{id} 已结案。",
     "It was closed already.": "该警情已结案。",
     "Not sent: {reason}.": "未派警：{reason}。",
+    "No incident #{id}.": "无警情 #{id}。",
+    "Order {order} sent to {unit} as an override; waiting for 签收 (acknowledgement).": (
+        "派警单 {order} 已改派给 {unit}，等待签收。"
+    ),
+    "Not sent: incident #{id} is {status}.": "未派警：警情 #{id} {status}。",
+    "Not sent: {unit} is not among the current suggestions shown to you; "
+    "sending it needs the override right.": (
+        "未派警：{unit} 不在当前向您显示的推荐中；改派需要改派权限。"
+    ),
+    "Not sent: no unit {unit}.": "未派警：无警力 {unit}。",
+    "Not sent: those suggestions are not on record; select the incident again.": (
+        "未派警：这些推荐没有记录，请重新选择警情。"
+    ),
     "Order {order} sent to {unit}; waiting for 签收 (acknowledgement).": (
         "派警单 {order} 已发给 {unit}，等待签收。"
     ),

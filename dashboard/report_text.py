@@ -60,7 +60,12 @@ ZH = {
     "end": "终点",
     "Window": "时段",
     "Generated": "生成时间",
+    "Event log chain head": "事件日志哈希链头",
+    "seq": "序号",
+    "covers this incident's events to seq": "覆盖本警情事件至序号",
+    "this incident has no event": "本警情无事件",
 }
+COVERS = "covers this incident's events to seq"
 EVENT_LABEL = {
     "created": "created",
     "suggestions_shown": "suggestions shown",
@@ -258,3 +263,18 @@ def footer(review: Review, tz: ZoneInfo, generated_at: datetime | None, language
     if generated_at is None:
         return f"dispatchmap · {window}"
     return f"dispatchmap · {window} · {t('Generated', language)} {local(generated_at, tz, True)}"
+
+
+def chain_line(review: Review, language: str) -> str | None:
+    """The event log's hash-chain head that covers the incident's events
+    (seq and the first 12 hex digits of its SHA-256), to compare with
+    `dispatchmap audit verify` later; None when the log was empty."""
+    chain = review.chain
+    if chain is None:
+        return None
+    if chain.incident_seq is None:
+        covers = t("this incident has no event", language)
+    else:
+        covers = f"{t(COVERS, language)} {chain.incident_seq}"
+    head = f"{t('seq', language)} {chain.head_seq} · sha256 {chain.short_hash}"
+    return f"{t('Event log chain head', language)}: {head} · {covers}"

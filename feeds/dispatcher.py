@@ -30,7 +30,8 @@ from feeds.topics import Topics
 from geo import alarms, queries
 from geo import incidents as inc
 from geo.intake import IntakeError, parse_incident
-from geo.status import KEY_ACTION
+from geo.shown_sets import CLOSED_STATES
+from geo.status import KEY_ACTION, Action
 
 log = logging.getLogger("dispatchmap.dispatcher")
 
@@ -126,8 +127,11 @@ class DispatchWorker:
         alarms.evaluate(conn, now, self.thresholds)
 
     def _publish_orders(self, conn: psycopg.Connection, now: datetime) -> None:
-        for row in conn.execute(queries.sql("unpublished_orders")).fetchall():
-            order = inc.Order(*row)
+        for *fields, incident_status in conn.execute(queries.sql("unpublished_orders")).fetchall():
+            order = inc.Order(*fields)
+            if incident_status in CLOSED_STATES:
+                self._withdraw(conn, order, incident_status, now)
+                continue
             incident = inc.incident(conn, order.incident_id)
             assert incident is not None
             body = json.dumps(inc.order_message(order, incident)).encode()
@@ -144,6 +148,20 @@ class DispatchWorker:
                 unit_id=order.unit_id,
                 order_id=order.id,
             )
+
+    def _withdraw(
+        self, conn: psycopg.Connection, order: inc.Order, incident_status: str, now: datetime
+    ) -> None:
+        """Cancel, never publish, an order whose incident was cleared or closed
+        after the order was committed: the unit's terminal never heard of it,
+        so the unit goes back to available (a ``cancelled`` event, actor
+        ``system``, source ``outbox``)."""
+        log.info("order %s withdrawn: incident %s", order.id, incident_status)
+        done = inc.apply_action(
+            conn, order.unit_id, Action.CANCEL, "system", now, order_id=order.id, source="outbox"
+        )
+        if not done.ok:  # the unit moved on (refusal logged): the order ends all the same
+            conn.execute(queries.sql("set_order_state"), ("cancelled", order.id))
 
     def _handle(self, conn: psycopg.Connection, message: Message) -> None:
         try:

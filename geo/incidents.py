@@ -25,12 +25,16 @@ from geo.status import EVENT_KIND, ORDER_STATE, Action, IllegalTransition, Statu
 @dataclass(frozen=True, slots=True)
 class Pick:
     """A unit the dispatcher chose; ``rank`` is its place in the suggestions
-    on screen (1 = first), None when the dispatcher overrode them."""
+    on record (1 = first), None when the dispatcher overrode them, and then
+    ``override`` says why (:class:`geo.shown_sets.Override`); ``shown_set_id``
+    names the stored set the dispatch was made from."""
 
     unit_id: str
     eta_s: float | None = None
     route_distance_m: float | None = None
     rank: int | None = None
+    override: str | None = None
+    shown_set_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,26 +148,13 @@ def unit_snapshots(conn: psycopg.Connection) -> list[UnitSnapshot]:
 def suggestions_for(
     conn: psycopg.Connection, router: Router, incident_id: int, rules: Rules, now: datetime
 ) -> tuple[dict[str, Any], Suggestions]:
-    """The incident and the units that can reach it soonest by road."""
+    """The incident and the units that can reach it soonest by road. Raises
+    LookupError for an incident id that does not exist."""
     row = incident(conn, incident_id)
     if row is None:
         raise LookupError(f"no incident {incident_id}")
     target = Incident(str(row["id"]), row["lon"], row["lat"], row["type"], row["priority"])
     return row, suggest(router, target, unit_snapshots(conn), rules, now, row["beat"])
-
-
-def record_suggestions(
-    conn: psycopg.Connection, incident_id: int, shown: Suggestions, actor: str, now: datetime
-) -> int:
-    """Log what the desk showed: the ranked list, exclusions and shortfall."""
-    data = {
-        "ranked": [asdict(s) for s in shown.ranked],
-        "excluded": [{"unit_id": e.unit_id, "reason": str(e.reason)} for e in shown.excluded],
-        "shortfall": shown.shortfall,
-    }
-    return record_event(
-        conn, at=now, kind="suggestions_shown", actor=actor, incident_id=incident_id, data=data
-    )
 
 
 def dispatch_units(
@@ -221,6 +212,8 @@ def dispatch_units(
                 "eta_s": pick.eta_s,
                 "status": new,
                 "route_distance_m": pick.route_distance_m,
+                "override": pick.override,
+                "shown_set_id": pick.shown_set_id,
             },
         )
         orders.append(order)

@@ -9,17 +9,19 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+import psycopg
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, ids, views
-from dashboard.callbacks import live
+from dashboard.callbacks import desk_dispatch, live
 from dashboard.deps import Deps
 from dashboard.i18n import message, t
 from dashboard.layout import desk as layout
 from geo import incidents as inc
-from geo import queries
+from geo import queries, shown_sets
 from geo.cameras import rank_for
 from geo.coverage import Coverage, CoverageCache, coverage, coverage_units
+from geo.dispatch import Suggestions
 from geo.intake import IntakeError, parse_incident
 
 CAMERA_SEARCH_M = 400.0
@@ -59,6 +61,8 @@ def register(app: Dash, deps: Deps) -> None:
 
     @app.callback(
         Output(ids.DESK_QUEUE, "children"),
+        Output(ids.DESK_QUEUE_KEY, "data"),
+        Output(ids.DESK_QUEUE_WAITING, "data"),
         Output(ids.DESK_INCIDENTS, "data"),
         Output(ids.DESK_UNITS_DELTA, "data"),
         Output(ids.DESK_UNIT_LIST, "children"),
@@ -69,6 +73,7 @@ def register(app: Dash, deps: Deps) -> None:
         Input(ids.UNIT_STATUS, "value"),
         State(ids.DESK_UNITS_VERSION, "data"),
         State(ids.DESK_UNIT_LIST_KEY, "data"),
+        State(ids.DESK_QUEUE_KEY, "data"),
     )
     def refresh(
         _n: int | None,
@@ -77,6 +82,7 @@ def register(app: Dash, deps: Deps) -> None:
         status: str | None,
         version: Any,
         list_key: str | None,
+        queue_key: str | None,
     ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
         now = datetime.now(UTC)
@@ -86,12 +92,28 @@ def register(app: Dash, deps: Deps) -> None:
             units = queries.unit_positions(conn, now)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         rows = views.unit_rows(units, stale_s, offline_s)
+        queue = views.queue_rows(open_rows)
         return (
-            layout.queue_table(views.queue_rows(open_rows), lang),
+            *_drawn_once(
+                [{**r, "waiting": ""} for r in queue],
+                queue_key,
+                lambda: layout.queue_table(queue, lang),
+            ),
+            {str(r["id"]): r["waiting"] for r in queue},
             views.incidents_geojson(open_rows),
             delta,
             *_unit_list(views.filter_units(rows, search, kind, status), list_key, lang),
         )
+
+    # The queue's waiting times move every tick; only they are set, in the
+    # browser, so a click on a row never lands on a row being replaced.
+    app.clientside_callback(
+        ClientsideFunction(namespace="desk", function_name="queueWaiting"),
+        Output({"type": ids.QUEUE_WAIT, "incident": ALL}, "children"),
+        Input(ids.DESK_QUEUE_WAITING, "data"),
+        State({"type": ids.QUEUE_WAIT, "incident": ALL}, "id"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.DESK_MAP, "viewport"),
@@ -175,7 +197,7 @@ def register(app: Dash, deps: Deps) -> None:
         before: dict[str, Any] | None,
         drawn: dict[str, Any] | None,
     ) -> tuple[Any, ...]:
-        auth.require(deps.pool, "view_desk", "view_desk")
+        user = auth.require(deps.pool, "view_desk", "view_desk")
         cover = coverage_cache.get(lambda: _coverage(deps))
         layer = _coverage_layer(cover, drawn)
         if incident_id is None:
@@ -189,31 +211,37 @@ def register(app: Dash, deps: Deps) -> None:
             )
         now = datetime.now(UTC)
         router = deps.router()
+        viewer = desk_dispatch.viewer_of(user)
         with deps.pool.connection() as conn:
             rules = inc.rules_for(conn, deps.dispatch.max_fix_age_s)
-            row, shown = inc.suggestions_for(conn, router, incident_id, rules, now)
-            orders = queries.incident_orders(conn, incident_id)
+            try:
+                row, shown = inc.suggestions_for(conn, router, _id(incident_id), rules, now)
+            except LookupError:
+                gone = html.P(t("No incident #{id}.", lang, id=str(incident_id)[:20]))
+                return (gone, None, None, None, None, *layer)
+            orders = queries.incident_orders(conn, row["id"])
             cams = rank_for(
                 queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M),
                 row["lon"],
                 row["lat"],
             )[:6]
             call_signs = {u.id: u.call_sign for u in inc.unit_snapshots(conn)}
-        ranked = views.with_coverage([dataclasses.asdict(s) for s in shown.ranked], cover)
-        excluded = [
-            {
-                "unit_id": e.unit_id,
-                "reason": str(e.reason),
-                "call_sign": call_signs.get(e.unit_id, e.unit_id),
-            }
-            for e in shown.excluded
-        ]
-        key = views.suggestions_key(incident_id, ranked, shown.shortfall, excluded, orders)
-        key += views.coverage_key(ranked)
-        if before and before.get("key") == key:
+            ranked = views.with_coverage([dataclasses.asdict(s) for s in shown.ranked], cover)
+            excluded = [
+                {
+                    "unit_id": e.unit_id,
+                    "reason": str(e.reason),
+                    "call_sign": call_signs.get(e.unit_id, e.unit_id),
+                }
+                for e in shown.excluded
+            ]
+            key = views.suggestions_key(row["id"], ranked, shown.shortfall, excluded, orders)
+            key += views.coverage_key(ranked) + f"v{row['version']}"
+            store, redraw = _shown_store(conn, deps, before, key, (row, shown, ranked), viewer, now)
+        if not redraw:
             # Unchanged: re-rendering would replace the buttons under the
             # dispatcher's pointer and a click could be lost between press and release.
-            return (*(no_update,) * 5, *layer)
+            return (*(no_update,) * 4, store or no_update, *layer)
         return (
             layout.details(row, views.clock_text(row["created_at"], deps.tz), lang),
             layout.suggestions_table(
@@ -221,12 +249,7 @@ def register(app: Dash, deps: Deps) -> None:
             ),
             layout.orders_list(orders, lang),
             layout.cameras_list(cams, lang),
-            {
-                "incident_id": incident_id,
-                "ranked": ranked,
-                "shortfall": shown.shortfall,
-                "key": key,
-            },
+            store,
             *layer,
         )
 
@@ -237,19 +260,10 @@ def register(app: Dash, deps: Deps) -> None:
         prevent_initial_call=True,
     )
     def dispatch(clicks: list[int | None], shown: dict[str, Any] | None) -> Any:
-        if not any(clicks) or not shown or not isinstance(ctx.triggered_id, dict):
+        if not any(clicks) or not isinstance(ctx.triggered_id, dict):
             return no_update
         user = auth.require(deps.pool, "dispatch", "dispatch")
-        unit_id = ctx.triggered_id["unit"]
-        ranked = shown["ranked"]
-        rank = next((i for i, r in enumerate(ranked, 1) if r["unit_id"] == unit_id), None)
-        pick = ranked[rank - 1] if rank else {}
-        return _send(
-            deps,
-            user.name,
-            shown,
-            inc.Pick(unit_id, pick.get("eta_s"), pick.get("road_distance_m"), rank),
-        )
+        return desk_dispatch.send(deps, user, shown, ctx.triggered_id.get("unit"), override=False)
 
     @app.callback(
         Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
@@ -260,9 +274,7 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def override(_n: int, unit_id: str | None, shown: dict[str, Any] | None) -> str:
         user = auth.require(deps.pool, "override", "override")
-        if not unit_id or not shown:
-            return t("Choose an incident and a unit first.", lang)
-        return _send(deps, user.name, shown, inc.Pick(unit_id))
+        return desk_dispatch.send(deps, user, shown, unit_id, override=True)
 
     @app.callback(
         Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
@@ -275,7 +287,13 @@ def register(app: Dash, deps: Deps) -> None:
         if incident_id is None:
             return t("Select an incident first.", lang)
         with deps.pool.connection() as conn:
-            done = inc.close_incident(conn, incident_id, f"desk:{user.name}", datetime.now(UTC))
+            try:
+                found = inc.incident(conn, _id(incident_id))
+            except LookupError:
+                found = None
+            if found is None:
+                return t("No incident #{id}.", lang, id=str(incident_id)[:20])
+            done = inc.close_incident(conn, found["id"], f"desk:{user.name}", datetime.now(UTC))
         return (
             t("Incident #{id} closed.", lang, id=incident_id)
             if done
@@ -284,13 +302,18 @@ def register(app: Dash, deps: Deps) -> None:
 
 
 def _unit_list(rows: list[dict[str, Any]], drawn: str | None, lang: str) -> tuple[Any, Any]:
-    """(table, key) for the unit list; nothing is sent when the browser already
-    shows these rows: redrawing every tick replaced the call-sign buttons under
-    the pointer, and a click between press and release was lost."""
+    """(table, key) for the unit list (see :func:`_drawn_once`)."""
+    return _drawn_once(rows, drawn, lambda: layout.unit_table(rows, lang))
+
+
+def _drawn_once(rows: list[dict[str, Any]], drawn: str | None, draw: Any) -> tuple[Any, Any]:
+    """(``draw()``, key of ``rows``), or nothing when the browser already shows
+    these rows: redrawing a table every tick replaced its buttons under the
+    pointer, and a click between press and release was lost."""
     key = hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()
     if key == drawn:
         return no_update, no_update
-    return layout.unit_table(rows, lang), key
+    return draw(), key
 
 
 def _coverage(deps: Deps) -> Coverage:
@@ -311,26 +334,39 @@ def _coverage_layer(cover: Coverage, drawn: dict[str, Any] | None) -> tuple[Any,
     return views.coverage_geojson(cover), {"key": key}
 
 
-def _send(deps: Deps, user: str, shown: dict[str, Any], pick: inc.Pick) -> str:
-    """Dispatch one unit, logging the suggestions that were on screen."""
-    now = datetime.now(UTC)
-    incident_id = shown["incident_id"]
-    with deps.pool.connection() as conn:
-        inc.record_event(
-            conn,
-            at=now,
-            kind="suggestions_shown",
-            actor=f"desk:{user}",
-            incident_id=incident_id,
-            data={"ranked": shown["ranked"], "shortfall": shown["shortfall"]},
-        )
-        orders, refused = inc.dispatch_units(conn, incident_id, [pick], f"desk:{user}", now)
-    lang = deps.dash.language
-    if refused:
-        return t("Not sent: {reason}.", lang, reason=message(str(refused[0].reason), lang))
-    return t(
-        "Order {order} sent to {unit}; waiting for 签收 (acknowledgement).",
-        lang,
-        order=orders[0].id,
-        unit=pick.unit_id,
-    )
+def _id(value: Any) -> int:
+    """An incident id from the browser; a non-integer is no incident (LookupError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise LookupError(f"no incident {value!r}")
+    return value
+
+
+def _shown_store(
+    conn: psycopg.Connection,
+    deps: Deps,
+    before: dict[str, Any] | None,
+    key: str,
+    found: tuple[dict[str, Any], Suggestions, list[dict[str, Any]]],
+    viewer: shown_sets.Viewer,
+    now: datetime,
+) -> tuple[dict[str, Any] | None, bool]:
+    """(the desk's store, whether to redraw): the set id the page holds. While
+    the page shows the same list (same ``key``) of a set still usable, nothing
+    is written; at half its age limit the set is renewed (the same list, still
+    on screen) so a dispatch from it is not refused as too old. Otherwise the
+    suggestions just computed are stored as a new set and drawn."""
+    row, shown, ranked = found
+    max_age_s = deps.dispatch.shown_max_age_s
+    old = before.get("set_id") if before and before.get("key") == key else None
+    held = shown_sets.shown_set(conn, old) if type(old) is int else None
+    version = row["version"]
+    if (
+        held
+        and held.incident_id == row["id"]
+        and shown_sets.usable(held, viewer, version, now, max_age_s)
+    ):
+        if held.age_s(now) <= max_age_s / 2:
+            return None, False
+        return {"set_id": shown_sets.renew_shown(conn, held.id, now), "key": key}, False
+    set_id = shown_sets.record_shown(conn, row, shown, viewer, now, ranked)
+    return {"set_id": set_id, "key": key}, True

@@ -121,7 +121,9 @@ def queue_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
                 ),
                 html.Td((lang == "zh" and r.get("type_zh")) or r["type_label"]),
                 html.Td(_status(r["status"], lang)),
-                html.Td(r["waiting"]),
+                # Its text is set by the browser from the tick's waiting times,
+                # so the rows are drawn again only when something else changes.
+                html.Td(html.Span(r["waiting"], id={"type": ids.QUEUE_WAIT, "incident": r["id"]})),
                 html.Td(_units_sent(r["units"], lang)),
             ],
         )
@@ -351,6 +353,8 @@ def desk(
             dcc.Store(id=ids.DESK_SHOWN),
             *units_stores(ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION),
             dcc.Store(id=ids.DESK_UNIT_LIST_KEY),  # what the unit list shows
+            dcc.Store(id=ids.DESK_QUEUE_KEY),
+            dcc.Store(id=ids.DESK_QUEUE_WAITING),
             dcc.Store(id=ids.DESK_UNTIED_KEY),  # what the untied-devices layer shows
             dcc.Interval(id=ids.DESK_TICK, interval=refresh_ms),
         ],

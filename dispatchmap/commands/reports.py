@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
 
 from dispatchmap.commands import database_url
@@ -13,22 +14,42 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
     from dispatchmap.settings import DispatchSettings
     from geo import incidents as inc
+    from geo import shown_sets
 
     cfg = DispatchSettings()
     with psycopg.connect(database_url()) as conn:
         now = datetime.now(UTC)
-        row, shown = inc.suggestions_for(
-            conn, inc.load_router(conn), args.incident, inc.rules_for(conn, cfg.max_fix_age_s), now
-        )
+        try:
+            row, shown = inc.suggestions_for(
+                conn,
+                inc.load_router(conn),
+                args.incident,
+                inc.rules_for(conn, cfg.max_fix_age_s),
+                now,
+            )
+        except LookupError:
+            print(f"no incident {args.incident}", file=sys.stderr)
+            return 1
         if args.dispatch:
-            picks = [
-                inc.Pick(s.unit_id, s.eta_s, s.road_distance_m, rank)
-                for rank, s in enumerate(shown.ranked[: args.dispatch], start=1)
-            ]
-            inc.record_suggestions(conn, args.incident, shown, args.actor, now)
-            orders, refused = inc.dispatch_units(conn, args.incident, picks, args.actor, now)
+            # The same path as the desk: store the set shown, dispatch from it.
+            viewer = shown_sets.Viewer(args.actor)
+            set_id = shown_sets.record_shown(conn, row, shown, viewer, now)
+            try:
+                sent = shown_sets.dispatch_shown(
+                    conn,
+                    set_id,
+                    [s.unit_id for s in shown.ranked[: args.dispatch]],
+                    viewer,
+                    now,
+                    max_age_s=cfg.shown_max_age_s,
+                    may_override=False,
+                )
+            except shown_sets.DispatchRefused as exc:
+                conn.rollback()
+                print(f"not dispatched: {exc.reason} {exc.detail}", file=sys.stderr)
+                return 1
             conn.commit()
-            print(f"dispatched {len(orders)} unit(s); refused {len(refused)}")
+            print(f"dispatched {len(sent.orders)} unit(s); refused {len(sent.refused)}")
     print(f"incident {row['id']} {row['type']} P{row['priority']} in {row['beat']}")
     for s in shown.ranked:
         print(

@@ -12,6 +12,7 @@ from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import incidents as inc
+from geo import shown_sets
 from geo.intake import NewIncident
 
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -53,16 +54,22 @@ def test_the_whole_chain_is_logged_and_timed(conn):
     no_fix = {e.unit_id for e in shown.excluded if e.reason == "no_fix"}
     assert "U003" in no_fix  # never reported: listed, not hidden
     first = shown.ranked[0]
+    alice = shown_sets.Viewer("desk:alice")
     with conn.transaction():
-        inc.record_suggestions(conn, incident_id, shown, "desk:alice", T0 + timedelta(seconds=5))
-        orders, refused = inc.dispatch_units(
+        set_id = shown_sets.record_shown(conn, row, shown, alice, T0 + timedelta(seconds=5))
+        sent = shown_sets.dispatch_shown(
             conn,
-            incident_id,
-            [inc.Pick("U001", first.eta_s, first.road_distance_m, 1)],
-            "desk:alice",
+            set_id,
+            ["U001"],
+            alice,
             T0 + timedelta(seconds=10),
+            max_age_s=120,
+            may_override=False,
         )
-    assert refused == [] and len(orders) == 1
+    orders = sent.orders
+    assert sent.refused == [] and len(orders) == 1 and sent.overrides == {}
+    stored = conn.execute("SELECT suggested_rank, eta_s FROM orders").fetchone()
+    assert stored == (1, pytest.approx(first.eta_s, rel=1e-6))
     message = inc.order_message(orders[0], row)
     assert message["incident_id"] == incident_id and message["priority"] == 1
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import alarms
+from geo import alarms, shown_sets
 from geo import incidents as inc
 from tests.conftest import wait_until
 from tests.helpers import Inbox, publish_all, publisher, running_dispatcher, running_ingest
@@ -62,18 +62,15 @@ def test_incident_to_cleared_through_broker_and_database(db_url, mqtt_hostport, 
             wait_until(lambda: one(db_url, "SELECT 1 FROM unit_latest WHERE unit_id = 'U001'"))
             with psycopg.connect(db_url) as conn, conn.transaction():
                 now = datetime.now(UTC)
-                _, shown = inc.suggestions_for(
+                row, shown = inc.suggestions_for(
                     conn, inc.load_router(conn), incident_id, inc.rules_for(conn, 300), now
                 )
-                inc.record_suggestions(conn, incident_id, shown, "desk:alice", now)
+                alice = shown_sets.Viewer("desk:alice")
+                set_id = shown_sets.record_shown(conn, row, shown, alice, now)
                 first = shown.ranked[0]
                 assert first.unit_id == "U001"
-                inc.dispatch_units(
-                    conn,
-                    incident_id,
-                    [inc.Pick(first.unit_id, first.eta_s, first.road_distance_m, 1)],
-                    "desk:alice",
-                    now,
+                shown_sets.dispatch_shown(
+                    conn, set_id, ["U001"], alice, now, max_age_s=120, may_override=False
                 )
             wait_until(lambda: orders.messages, 10, message="the order on dm/orders/U001")
             topic, payload = orders.messages[0]
@@ -227,3 +224,44 @@ def test_response_clock_command_exports_csv(db_url, tmp_path):
     row = out.read_text().splitlines()[1].split(",")
     assert row[:3] == [str(incident_id), "assault", "1"]
     assert row[-6:-1] == ["20.0", "15.0", "30.0", "150.0", "200.0"]
+
+
+def test_an_order_whose_incident_closed_before_publication_is_withdrawn(
+    db_url, mqtt_hostport, topics
+):
+    """Two orders wait in the outbox; one incident is closed before the
+    worker runs. Only the open incident's order reaches a terminal (orders are
+    published oldest first on one connection, so the withdrawn one, older,
+    would have arrived first); the other is cancelled and its unit freed."""
+    from geo.intake import NewIncident
+
+    host, port = mqtt_hostport
+    now = datetime.now(UTC)
+    with psycopg.connect(db_url) as conn, conn.transaction():
+        closed, still_open = (
+            inc.create_incident(conn, NewIncident(k, 3, *SCENE, now, "", None), "desk", "desk", now)
+            for k in ("disturbance", "assault")
+        )
+        (withdrawn,), _ = inc.dispatch_units(conn, closed, [inc.Pick("U005")], "desk", now)
+        later = now + timedelta(seconds=1)
+        inc.dispatch_units(conn, still_open, [inc.Pick("U006")], "desk", later)
+        assert inc.close_incident(conn, closed, "desk:bob", later)
+    orders = Inbox(host, port, topics.orders("+"))
+    try:
+        with running_dispatcher(db_url, host, port, topics):
+            wait_until(lambda: orders.messages, 10, message="the open incident's order")
+            wait_until(lambda: one(db_url, "SELECT 1 FROM orders WHERE state = 'cancelled'"), 10)
+    finally:
+        orders.close()
+    assert [topic for topic, _ in orders.messages] == [topics.orders("U006")]
+    assert one(db_url, "SELECT state, published_at FROM orders WHERE id = %s", withdrawn.id) == (
+        "cancelled",
+        None,
+    )
+    assert one(db_url, "SELECT status FROM units WHERE id = 'U005'") == ("available",)
+    event = one(
+        db_url,
+        "SELECT actor, data->>'source' FROM events WHERE kind = 'cancelled' AND order_id = %s",
+        withdrawn.id,
+    )
+    assert event == ("system", "outbox")

@@ -12,7 +12,11 @@ from dashboard.i18n import ZH, message, t
 from dashboard.layout import desk
 
 ROOT = Path(__file__).resolve().parents[2]
-DESK_SOURCES = ("dashboard/layout/desk.py", "dashboard/callbacks/desk.py")
+DESK_SOURCES = (
+    "dashboard/layout/desk.py",
+    "dashboard/callbacks/desk.py",
+    "dashboard/callbacks/desk_dispatch.py",
+)
 LABEL_CALLS = {"t", "_status", "message"}
 
 

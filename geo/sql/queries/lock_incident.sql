@@ -1,0 +1,1 @@
+SELECT id, status, version FROM incidents WHERE id = %s FOR UPDATE
