@@ -15,7 +15,7 @@ from dash import Dash, Input, Output, dcc, html
 from flask_compress import Compress
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from dashboard import auth, basemap, checks, ids, views
+from dashboard import auth, basemap, checks, http_guard, ids, signin, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
@@ -146,6 +146,13 @@ def create_app(
             return "database unavailable", 503
         return "ok", 200
 
+    http_guard.install(
+        app.server,
+        pool,
+        dash_cfg.allowed_host_names(),
+        app.csp_hashes,
+        dash_cfg.tile_url,
+    )
     auth.install(
         app.server,
         pool,
@@ -153,6 +160,7 @@ def create_app(
         demo=dash_cfg.demo,
         session_hours=dash_cfg.session_hours,
         secure_cookies=dash_cfg.secure_cookies,
+        gate=signin.Gate(dash_cfg),
         demo_login=dash_cfg.demo_login,
     )
     checks.install(app.server, pool)

@@ -160,6 +160,15 @@ ZH_DESK = {
     "no eligible unit has a position fix": "符合条件的警力均无定位",
     "no unit can reach the incident by road": "无警力可经道路到达",
     "dispatch": "派警",
+    # the sign-in page (dashboard/signin.py)
+    "Wrong name or password.": "用户名或密码错误。",
+    "Name: at most {count} characters.": "用户名最多 {count} 个字符。",
+    "Too many failed sign-ins: try again in {seconds} s.": (
+        "登录失败次数过多：请 {seconds} 秒后再试。"
+    ),
+    "The server is busy checking other sign-ins: try again.": (
+        "服务器正忙于核验其他登录：请稍后再试。"
+    ),
 }
 ZH.update(ZH_DESK)
 

@@ -204,6 +204,20 @@ class DashboardSettings(BaseSettings):
     demo_login: str | None = None  # shown on the login page under `make demo` only
     session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     secure_cookies: bool = False  # set behind TLS
+    # Host headers answered, "name[:port],...": any other gets 400, so a
+    # DNS-rebinding page cannot read the wall. Unset: host:port,
+    # localhost:port and bare localhost (what a same-machine client without
+    # a port, such as Flask's test client, sends). Set it behind a proxy or
+    # when serving on 0.0.0.0.
+    allowed_hosts: str | None = None
+    # Password checks (argon2id, ~64 MiB each) run at once per process; more: 503.
+    login_concurrency: int = Field(default=2, ge=1)
+    # Failed sign-ins free per account / per address before the back-off,
+    # which starts at login_backoff_s and doubles up to login_backoff_max_s.
+    login_account_free_failures: int = Field(default=5, ge=0)
+    login_address_free_failures: int = Field(default=20, ge=0)
+    login_backoff_s: float = Field(default=1.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
     # Local clock times (station time zone) at which shifts change; the wall's
     # response clock and charts cover the shift running now.
     shift_starts: str = "08:00,20:00"
@@ -228,6 +242,13 @@ class DashboardSettings(BaseSettings):
         if not starts or len(set(starts)) != len(starts):
             raise ValueError("shift_starts needs at least one time, each once")
         return value
+
+    def allowed_host_names(self) -> frozenset[str]:
+        """The Host header values answered, lower-case (see ``allowed_hosts``)."""
+        if self.allowed_hosts:
+            return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+        bound = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return frozenset({f"{bound}:{self.port}".lower(), f"localhost:{self.port}", "localhost"})
 
     def shift_start_times(self) -> tuple[time, ...]:
         """The configured shift changes as local clock times, earliest first."""

@@ -161,9 +161,12 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
     from dispatchmap.settings import PresenceSettings
     from geo.db import open_pool
 
+    port = free_port()
+    # The Host header check answers the bound address and port only.
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
     pool = open_pool(role_url(db_url, "dashboard"), max_size=pool_size)
     app = create_app(settings, PresenceSettings(), pool)
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -194,3 +197,25 @@ def interval_call_status(base_url: str, interval_id: str) -> int:
         headers={"Content-Type": "application/json"},
     )
     return http_status(request)
+
+
+def http_exchange(url: str, data: dict | bytes | None = None, headers: dict | None = None):
+    """(status, headers, body text) of one request (a dict ``data`` is posted
+    as a form), redirects not followed, its socket closed whatever the answer."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    if isinstance(data, dict):
+        data = urllib.parse.urlencode(data).encode()
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, data, headers or {}), timeout=60) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers, exc.read().decode()

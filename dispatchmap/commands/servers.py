@@ -263,6 +263,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     dash_cfg = DashboardSettings()
     port = args.port or dash_cfg.port
+    # The Host check (DM_DASH_ALLOWED_HOSTS unset) answers the port served.
+    dash_cfg = dash_cfg.model_copy(update={"port": port})
     url = program_database_url("dashboard")
     print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
     if dash_cfg.server == "dev":

@@ -45,4 +45,9 @@ GRANT USAGE ON SEQUENCE incidents_id_seq, alarms_id_seq, users_id_seq, wall_toke
 
 -- What the desk (and the CLI) showed: suggestion sets (geo/shown_sets.py).
 GRANT SELECT, INSERT ON shown_sets TO dm_dashboard;
-GRANT USAGE ON SEQUENCE shown_sets_id_seq TO dm_dashboard
+GRANT USAGE ON SEQUENCE shown_sets_id_seq TO dm_dashboard;
+
+-- Failed sign-ins counted per account and address, and the key that masks
+-- unknown names (geo/throttle.py): the dashboard's sign-in only.
+GRANT SELECT, INSERT, UPDATE, DELETE ON login_throttle TO dm_dashboard;
+GRANT SELECT ON name_mask_key TO dm_dashboard
