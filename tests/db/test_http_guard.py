@@ -199,10 +199,14 @@ def test_malformed_callback_bodies_are_400_and_audited(served, db_url):
     wrong_outputs = {**route_call("/wall"), "outputs": [{"id": "page", "property": "children"}] * 3}
     body = json.dumps(wrong_outputs).encode()
     assert http_exchange(f"{served}/_dash-update-component", body, headers)[0] == 403
+    # A well-formed body with a value no page sends: the value check's 400.
     forged_value = json.dumps(route_call(["/wall"])).encode()
-    assert http_exchange(f"{served}/_dash-update-component", forged_value, headers)[0] == 200
+    assert http_exchange(f"{served}/_dash-update-component", forged_value, headers)[0] == 400
     with psycopg.connect(db_url) as conn:
         refused = conn.execute(
             "SELECT count(*) FROM audit_log WHERE action = 'dash_callback' AND NOT ok"
         ).fetchone()[0]
-    assert refused == len(MALFORMED) + 1
+        bad_value = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'bad_input' AND NOT ok"
+        ).fetchone()[0]
+    assert (refused, bad_value) == (len(MALFORMED) + 1, 1)
