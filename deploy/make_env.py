@@ -120,6 +120,7 @@ def make_env(args: argparse.Namespace) -> list[Path]:
     secret = {k: old.get(k) or secrets.token_urlsafe(32) for k in [OWNER_PASSWORD, *PROGRAM_ROLES]}
     broker = broker_passwords(args.credentials)
     db = args.database
+    tls = {"DM_MQTT_CA_FILE": args.mqtt_ca_file} if args.mqtt_ca_file else {}
     role_urls = {role: with_auth(db, role, secret[k]) for k, role in PROGRAM_ROLES.items()}
     files = {
         "owner.env": env_text(
@@ -140,6 +141,7 @@ def make_env(args: argparse.Namespace) -> list[Path]:
             {
                 "DM_INGEST_DATABASE_URL": role_urls["dm_ingest"],
                 "DM_INGEST_SHARE_GROUP": args.share_group,
+                **tls,
             },
         ),
         "dispatcher.env": env_text(
@@ -147,6 +149,7 @@ def make_env(args: argparse.Namespace) -> list[Path]:
             {
                 "DM_DISPATCH_DATABASE_URL": role_urls["dm_dispatcher"],
                 "MQTT_URL": with_auth(args.broker, DISPATCH_USER, broker[DISPATCH_USER]),
+                **tls,
             },
         ),
         "serve.env": env_text(
@@ -196,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--owner", default=OWNER, help="the database owner's role")
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="without a user")
+    parser.add_argument(
+        "--mqtt-ca-file", help="DM_MQTT_CA_FILE for an mqtts:// broker (the broker's CA)"
+    )
     parser.add_argument("--ingest-workers", type=int, default=2)
     parser.add_argument("--share-group", default="ingest")
     parser.add_argument(

@@ -99,6 +99,9 @@ def station(db_url: str, tmp_path: Path) -> Iterator[Station]:
 def start(station: Station, unit: str, instance: str = "") -> tuple[subprocess.Popen[bytes], Path]:
     """Run ``unit``'s ExecStart as systemd would (its environment only)."""
     env = unit_environment(unit, station.etc, instance, home=str(station.folder))
+    if "XDG_RUNTIME_DIR" in env:  # RuntimeDirectory=, made by systemd on a station
+        env["XDG_RUNTIME_DIR"] = str(station.folder / "run")
+        (station.folder / "run").mkdir(mode=0o700)
     log = station.folder / f"{unit}{instance}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -220,6 +223,8 @@ def test_the_units_command_lines_run_the_programs(station):
         wait_until(lambda: dispatcher_holds_the_lock(station.db_url), 60, message="the lock")
         wait_for_port(station.dash_port, 60, serve)
         assert healthz(station.dash_port) == (200, b"ok")
+        # gunicorn's control socket is in the unit's RuntimeDirectory.
+        assert (station.folder / "run/gunicorn.ctl").is_socket()
         # ExecReload: SIGHUP to the main process; gunicorn replaces its
         # workers and keeps answering.
         env = unit_environment("dispatchmap-serve.service", station.etc)
@@ -276,3 +281,35 @@ def test_the_daily_oneshots_run(station, tmp_path):
     )
     assert "TABLE DATA public events" in listing.stdout
     assert os.path.getsize(dump) > 0
+
+
+def test_a_second_dispatcher_host_reaches_the_broker_over_tls(tmp_path):
+    """make_env.py for the standby dispatcher's host (deploy/README.md,
+    "The services"): the broker over mqtts:// with the station's CA."""
+    auth = write_broker_auth(read_roster(REPO / "data/helsinki/roster.csv"), tmp_path / "a")
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not read here\n")
+    subprocess.run(
+        [
+            sys.executable,
+            str(DEPLOY / "make_env.py"),
+            f"--credentials={auth.credentials_csv}",
+            f"--out={tmp_path / 'etc'}",
+            "--database=postgresql://db.station.test:5432/dispatchmap",
+            "--broker=mqtts://broker.station.test:8883",
+            f"--mqtt-ca-file={ca}",
+            f"--allowed-hosts={ALLOWED_HOST}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = unit_environment("dispatchmap-dispatcher.service", tmp_path / "etc")
+    assert env["DM_MQTT_CA_FILE"] == str(ca)
+    url = urlsplit(env["MQTT_URL"])
+    assert (url.scheme, url.hostname, url.port, url.username) == (
+        "mqtts",
+        "broker.station.test",
+        8883,
+        "dispatchmap-dispatch",
+    )
+    assert urlsplit(env["DM_DISPATCH_DATABASE_URL"]).hostname == "db.station.test"

@@ -252,7 +252,7 @@ def add_station_data(url: str) -> None:
 def counts(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         return {
-            table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in COUNTED
         }
 
