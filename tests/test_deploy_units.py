@@ -96,13 +96,15 @@ def station(db_url: str, tmp_path: Path) -> Iterator[Station]:
         )
 
 
-def start(station: Station, unit: str, instance: str = "") -> tuple[subprocess.Popen[bytes], Path]:
+def start(
+    station: Station, unit: str, instance: str = "", tag: str = ""
+) -> tuple[subprocess.Popen[bytes], Path]:
     """Run ``unit``'s ExecStart as systemd would (its environment only)."""
     env = unit_environment(unit, station.etc, instance, home=str(station.folder))
     if "XDG_RUNTIME_DIR" in env:  # RuntimeDirectory=, made by systemd on a station
         env["XDG_RUNTIME_DIR"] = str(station.folder / "run")
         (station.folder / "run").mkdir(mode=0o700)
-    log = station.folder / f"{unit}{instance}.log"
+    log = station.folder / f"{unit}{instance}{tag}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             command_line(unit, "ExecStart", env, instance),
@@ -281,6 +283,29 @@ def test_the_daily_oneshots_run(station, tmp_path):
     )
     assert "TABLE DATA public events" in listing.stdout
     assert os.path.getsize(dump) > 0
+
+
+def test_two_dispatcher_units_run_one_active_one_standing_by(station):
+    """As on two hosts: one takes the lock, the other waits; when the active
+    one is stopped (systemctl stop: SIGTERM), the standby takes over."""
+    unit = "dispatchmap-dispatcher.service"
+    first = start(station, unit, tag="-a")
+    second = None
+    try:
+        wait_until(lambda: "dispatcher active" in first[1].read_text(), 60, message="active")
+        second = start(station, unit, tag="-b")
+        wait_until(lambda: "standing by" in second[1].read_text(), 60, message="standby")
+        assert dispatcher_holds_the_lock(station.db_url)
+        assert "dispatcher active" not in second[1].read_text()
+        first[0].send_signal(signal.SIGTERM)
+        assert first[0].wait(30) == 0
+        wait_until(lambda: "dispatcher active" in second[1].read_text(), 30, message="takeover")
+        assert dispatcher_holds_the_lock(station.db_url)
+    finally:
+        for proc, _ in [first] + ([second] if second else []):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
 
 
 def test_a_second_dispatcher_host_reaches_the_broker_over_tls(tmp_path):
