@@ -135,6 +135,24 @@ def test_every_unit_passes_systemd_analyze_verify(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
+def test_every_service_is_hardened(tmp_path):
+    """systemd's own exposure score, offline: 3.2 ("OK") for every service
+    and above it fails, so dropping one option (NoNewPrivileges, ProtectSystem,
+    PrivateTmp ...: 3.4) from any unit fails."""
+    copies = []
+    for unit in [*LONG_RUNNING, *ONESHOTS]:
+        copy = tmp_path / unit
+        copy.write_text((UNITS / unit).read_text().replace(INSTALLED_BIN, VENV_BIN))
+        copies.append(str(copy))
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--threshold=32", *copies],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
 @pytest.mark.parametrize("unit", LONG_RUNNING + ONESHOTS)
 def test_each_unit_runs_as_its_own_user_with_its_state_paths_only(unit):
     service = unit_service(unit)
