@@ -158,6 +158,8 @@ def make_env(args: argparse.Namespace) -> list[Path]:
                 "DM_DASH_DATABASE_URL": role_urls["dm_dashboard"],
                 "DM_DASH_HOST": "127.0.0.1",
                 "DM_DASH_PORT": str(args.dash_port),
+                "DM_DASH_WORKERS": str(args.dash_workers),
+                "DM_DASH_THREADS": str(args.dash_threads),
                 "DM_DASH_SECURE_COOKIES": "true",
                 "DM_DASH_ALLOWED_HOSTS": args.allowed_hosts,
             },
@@ -208,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--metrics-port", type=int, default=9108, help="worker 1's; N's is +N-1; 0: none"
     )
     parser.add_argument("--dash-port", type=int, default=8050)
+    parser.add_argument("--dash-workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument(
+        "--dash-threads", type=int, default=8, help="threads (and database connections) each"
+    )
     parser.add_argument(
         "--allowed-hosts", required=True, help="host names the wall is reached by, comma separated"
     )

@@ -80,6 +80,8 @@ def station(db_url: str, tmp_path: Path) -> Iterator[Station]:
                 "--ingest-workers=2",
                 "--metrics-port=0",
                 f"--dash-port={dash_port}",
+                "--dash-workers=2",
+                "--dash-threads=4",
                 f"--allowed-hosts={ALLOWED_HOST}",
             ],
             check=True,
@@ -245,6 +247,7 @@ def test_the_units_command_lines_run_the_programs(station):
         wait_until(lambda: dispatcher_holds_the_lock(station.db_url), 60, message="the lock")
         wait_for_port(station.dash_port, 60, serve)
         assert healthz(station.dash_port) == (200, b"ok")
+        assert len(workers_of(serve.pid)) == 2  # serve.env's DM_DASH_WORKERS
         # gunicorn's control socket is in the unit's RuntimeDirectory.
         assert (station.folder / "run/gunicorn.ctl").is_socket()
         # ExecReload: SIGHUP to the main process; gunicorn replaces its
