@@ -14,6 +14,7 @@ import psycopg
 from dash import Dash, Input, Output, dcc, html
 from flask_compress import Compress
 from psycopg_pool import ConnectionPool, PoolTimeout
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import auth, basemap, checks, http_guard, ids, signin, views
 from dashboard.callbacks import admin as admin_callbacks
@@ -118,6 +119,11 @@ def create_app(
         enable_mcp=False,
     )
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
+    if dash_cfg.proxy_hops:
+        # Behind nginx every request comes from 127.0.0.1: the throttle's
+        # per-address count and the audit log need the client's address.
+        hops = dash_cfg.proxy_hops
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops)
     _compress(app)
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))

@@ -161,6 +161,7 @@ def make_env(args: argparse.Namespace) -> list[Path]:
                 "DM_DASH_WORKERS": str(args.dash_workers),
                 "DM_DASH_THREADS": str(args.dash_threads),
                 "DM_DASH_SECURE_COOKIES": "true",
+                "DM_DASH_PROXY_HOPS": "1",  # nginx in front: its X-Forwarded-For is believed
                 "DM_DASH_ALLOWED_HOSTS": args.allowed_hosts,
             },
         ),

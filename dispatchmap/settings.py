@@ -231,6 +231,10 @@ class DashboardSettings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64)
     threads: int = Field(default=8, ge=1, le=256)
     access_log: bool = True
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; 0 believes none, so a client cannot
+    # name its own address to the sign-in throttle or the audit log.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
 
     @field_validator("shift_starts")
     @classmethod

@@ -216,3 +216,27 @@ def test_idle_counts_are_forgotten_and_a_running_back_off_kept(conn):
     keys = [k for (k,) in conn.execute("SELECT key FROM login_throttle ORDER BY key")]
     assert keys == ["ip:10.0.0.2", "ip:10.0.0.3"]
     assert throttle.login_blocked_until(conn, ["ip:10.0.0.2"], now) == now + timedelta(minutes=30)
+
+
+def test_behind_a_proxy_failures_count_per_forwarded_address(db_url):
+    """With DM_DASH_PROXY_HOPS=1 (nginx in front) the throttle counts each
+    client's address from X-Forwarded-For; with 0 the header is not believed."""
+    add_user(db_url, "alice")
+    per_address = {"login_account_free_failures": 50, "login_address_free_failures": 0}
+
+    def statuses(settings: DashboardSettings) -> list[int]:
+        with served_dashboard(db_url, settings) as base:
+            form = {"name": "alice", "password": "wrong password", "next": "/desk"}
+            return [
+                request(f"{base}/login", form, {"X-Forwarded-For": address})[0]
+                for address in ("203.0.113.7", "203.0.113.7", "198.51.100.9")
+            ]
+
+    # The first failure from .7 blocks .7 only; .9 is another client.
+    assert statuses(quick(proxy_hops=1, **per_address)) == [401, 429, 401]
+    with psycopg.connect(db_url) as conn:
+        ips = conn.execute("SELECT DISTINCT ip FROM audit_log WHERE action = 'login'").fetchall()
+        conn.execute("DELETE FROM login_throttle")
+    assert {ip for (ip,) in ips} == {"203.0.113.7", "198.51.100.9"}
+    # Not believed: every request is 127.0.0.1, one client, blocked by its first failure.
+    assert statuses(quick(proxy_hops=0, **per_address)) == [401, 429, 429]
