@@ -267,12 +267,16 @@ def load(
     base: str, calls: dict[str, list[Call]], walls: int, desks: int, replays: int, seconds: float
 ) -> Tally:
     tally = Tally()
-    stop = time.monotonic() + seconds
     pages = ["wall"] * walls + ["desk"] * desks + ["replay"] * replays
     role = {"wall": "commander", "desk": "commander", "replay": "reviewer"}
+    # Each page its own session, signed in before the load starts (the server
+    # checks at most DM_DASH_LOGIN_CONCURRENCY passwords at once: a crowd of
+    # sign-ins is answered "busy, retry" and is no part of the page load).
+    cookies = [_sign_in(base, role[p]) for p in pages]
+    stop = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=_client, args=(base, role[p], calls[p], stop, tally), daemon=True)
-        for p in pages
+        threading.Thread(target=_client, args=(base, cookie, calls[p], stop, tally), daemon=True)
+        for p, cookie in zip(pages, cookies, strict=True)
     ]
     for thread in threads:
         thread.start()
@@ -281,11 +285,10 @@ def load(
     return tally
 
 
-def _client(base: str, role: str, calls: list[Call], stop: float, tally: Tally) -> None:
-    """One page: signs in, then sends each call at its own period until ``stop``."""
+def _client(base: str, cookie: str, calls: list[Call], stop: float, tally: Tally) -> None:
+    """One page with its session: sends each call at its own period until ``stop``."""
     host = base.removeprefix("http://")
     conn = http.client.HTTPConnection(host, timeout=30)
-    cookie = _sign_in(conn, role)
     bodies = [json.loads(json.dumps(c.body)) for c in calls]
     due = [time.monotonic() + i * 0.05 for i in range(len(calls))]
     while True:
@@ -296,20 +299,29 @@ def _client(base: str, role: str, calls: list[Call], stop: float, tally: Tally) 
         started = time.monotonic()
         status, answer = _post(conn, host, cookie, bodies[i])
         tally.add((time.monotonic() - started) * 1000, status in (200, 204))
-        _feed_back(bodies[i], answer)
+        if status == 200:
+            _feed_back(bodies[i], answer)
         due[i] += calls[i].period_s
     conn.close()
 
 
-def _sign_in(conn: http.client.HTTPConnection, role: str) -> str:
+def _sign_in(base: str, role: str) -> str:
+    """A session cookie for ``bench-{role}``; a busy or throttled answer is
+    retried after its Retry-After, as a browser's user would."""
     form = urlencode({"name": f"bench-{role}", "password": PASSWORD, "next": "/desk"})
-    conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    response.read()
-    cookie = response.getheader("Set-Cookie") or ""
-    if response.status != 303 or not cookie:
-        raise SystemExit(f"sign-in as bench-{role} failed: {response.status}")
-    return cookie.split(";", 1)[0]
+    for _ in range(20):
+        conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
+        conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        cookie = response.getheader("Set-Cookie") or ""
+        if response.status == 303 and cookie:
+            return cookie.split(";", 1)[0]
+        if response.status not in (429, 503):
+            break
+        time.sleep(float(response.getheader("Retry-After") or 1))
+    raise SystemExit(f"sign-in as bench-{role} failed: {response.status}")
 
 
 def _post(
