@@ -215,3 +215,9 @@ def untied_devices(
     if max_age_s <= 0:
         raise ValueError(f"max_age_s must be positive, not {max_age_s}")
     return _rows(conn, "untied_devices", {"now": now, "max_age_s": max_age_s})
+
+
+def jt808_terminals(conn: psycopg.Connection) -> dict[str, str]:
+    """Device id (``jt808-{phone}``) -> unit id of every JT/T 808 terminal the
+    roster ties to a unit; terminals tied to no unit are left out."""
+    return {str(d): str(u) for d, u in conn.execute(sql("jt808_terminals")).fetchall()}
