@@ -125,6 +125,9 @@ class Gateway:
             log.info("%s (%s) lost: %s", peer, session.device or "unauthenticated", exc)
         except Exception:  # a gateway bug must not take the other connections down
             log.exception("%s: unexpected error, connection closed", peer)
+        except asyncio.CancelledError:
+            writer.transport.abort()  # shutting down: do not wait for a slow reader
+            raise
         finally:
             self.active -= 1
             if task is not None:
@@ -137,30 +140,38 @@ class Gateway:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # the transports' connection_lost callbacks run now
 
     async def _read_loop(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, s: Session
     ) -> None:
         buf = bytearray()
-        started = partial_since = time.monotonic()
+        opened = last_frame = partial_since = time.monotonic()
+        lim = self.limits
         while True:
-            now = time.monotonic()
-            if s.device is None and now - started > self.limits.auth_s:
-                raise Closed(f"not authenticated within {self.limits.auth_s:.0f} s")
-            if buf and now - partial_since > self.limits.frame_s:
-                raise Closed(f"frame incomplete after {self.limits.frame_s:.0f} s")
-            wait = self.limits.idle_s if s.device else self.limits.auth_s - (now - started)
+            if s.device is None:
+                deadline, why = opened + lim.auth_s, f"not authenticated within {lim.auth_s:g} s"
+            else:
+                deadline, why = last_frame + lim.idle_s, f"no whole frame for {lim.idle_s:g} s"
+            if buf and partial_since + lim.frame_s < deadline:
+                deadline, why = (
+                    partial_since + lim.frame_s,
+                    f"frame incomplete after {lim.frame_s:g} s",
+                )
             try:
-                data = await asyncio.wait_for(reader.read(4096), max(0.01, wait))
+                wait = deadline - time.monotonic()
+                data = await asyncio.wait_for(reader.read(4096), wait) if wait > 0 else b""
             except TimeoutError:
-                raise Closed(f"silent for {wait:.0f} s") from None
+                data = b""
             if not data:
-                raise Closed("closed by the terminal")
+                raise Closed(why if time.monotonic() >= deadline else "closed by the terminal")
             if not buf:
                 partial_since = time.monotonic()
             buf += data
-            for raw in take_frames(buf):
-                partial_since = time.monotonic()
+            frames = take_frames(buf)
+            if frames:
+                last_frame = partial_since = time.monotonic()
+            for raw in frames:
                 for reply in await self._frame(s, raw):
                     writer.write(reply)
                 if s.closing:

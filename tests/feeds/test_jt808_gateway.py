@@ -1,0 +1,215 @@
+"""The JT/T 808 gateway over real TCP against bad bytes and bad clients: each
+gets a clear outcome (refused, logged, closed after a timeout) and everyone
+else keeps being served. The broker is replaced by a list of what would be
+published (the session test runs the real one)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+
+import pytest
+
+from feeds.decoders import jt808 as j
+from feeds.jt808_gateway import MAX_FRAME_BYTES, Gateway, Limits
+from feeds.jt808_runtime import serve
+from tests.jt808_terminal import Terminal, batch_body, location_body
+
+PHONE = "013912345678"
+QUICK = Limits(idle_s=0.5, auth_s=0.5, frame_s=0.5, write_s=1.0, max_connections=50)
+
+
+@pytest.fixture(autouse=True)
+def _closing_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "dispatchmap.jt808")  # why a connection closed
+
+
+@contextmanager
+def gateway(limits: Limits = QUICK) -> Iterator[tuple[Gateway, int, list[tuple[str, bytes]]]]:
+    published: list[tuple[str, bytes]] = []
+
+    async def publish(topic: str, payload: bytes) -> bool:
+        published.append((topic, payload))
+        return True
+
+    async def unit_of(device: str) -> str | None:
+        return "U003" if device == f"jt808-{PHONE}" else None
+
+    gw = Gateway("dm", publish, unit_of, b"secret", limits)
+    loop = asyncio.new_event_loop()
+    bound: list[int] = []
+    ready = threading.Event()
+    task = loop.create_task(serve(gw, "127.0.0.1", 0, lambda p: (bound.append(p), ready.set())))
+
+    def run() -> None:
+        with suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield gw, bound[0], published
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
+        loop.close()
+
+
+def report(t: Terminal, alarm: int = 0) -> int:
+    return t.result(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC), alarm=alarm))
+
+
+def test_wrong_check_code_before_authentication_is_logged_then_closed(caplog):
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE)
+        frame = t.frame(j.HEARTBEAT, b"")
+        for _ in range(3):
+            t.send(frame[:-2] + bytes([frame[-2] ^ 0xFF]) + b"\x7e")
+        assert t.closed()
+        t.close()
+    assert published == []
+    assert "bad_checksum" in caplog.text and "3 bad frames before authentication" in caplog.text
+
+
+def test_bad_frames_of_an_authenticated_terminal_go_to_quarantine_and_it_is_still_served():
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE)
+        t.login()
+        good = t.frame(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC)))
+        broken_escape = good[:20] + b"\x7d\x05" + good[22:]
+        wrong_length = t.frame(j.HEARTBEAT, b"")
+        wrong_length = wrong_length[:4] + b"\x09" + wrong_length[5:]  # declares 9 body bytes
+        t.send(b"noise before a flag" + broken_escape + wrong_length)
+        assert report(t) == j.OK
+        t.close()
+    assert [p for _, p in published] == [broken_escape, wrong_length, published[2][1]]
+    assert {topic for topic, _ in published} == {f"dm/jt808/{PHONE}"}
+
+
+def test_report_before_authentication_and_a_wrong_code_are_refused(caplog):
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE)
+        t.send(t.frame(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC))))
+        assert t.closed()
+        t.close()
+        t = Terminal(port, PHONE)
+        assert t.result(j.AUTHENTICATE, b"guessed") == j.FAILED
+        assert t.closed()
+        t.close()
+    assert published == []
+    assert "before authentication, refused" in caplog.text and "wrong code" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("what", "send"),
+    [
+        ("silent", b""),
+        ("truncated frame, then silence", bytes.fromhex("7E0200001C01391234")),
+        ("oversized frame", b"\x7e" + b"\x01" * (MAX_FRAME_BYTES + 10)),
+    ],
+)
+def test_silent_truncated_and_oversized_connections_are_closed(what, send, caplog):
+    with gateway() as (_gw, port, _):
+        t = Terminal(port, PHONE)
+        started = time.monotonic()
+        if send:
+            t.send(send)
+        assert t.closed(), what
+        assert time.monotonic() - started < 5
+        t.close()
+    assert any(w in caplog.text for w in ("frame incomplete", "frame longer", "not authenticated"))
+
+
+def test_an_authenticated_terminal_sending_only_noise_is_closed(caplog):
+    with gateway() as (_gw, port, _):
+        t = Terminal(port, PHONE)
+        t.login()
+        t.sock.settimeout(0.1)
+        closed = False
+        for _ in range(100):  # noise without a flag every 0.1 s: bytes, but never a frame
+            try:
+                closed = t.sock.recv(16) == b""
+            except TimeoutError:
+                t.send(b"\x01\x02")
+            if closed:
+                break
+        assert closed
+        t.close()
+    assert "no whole frame for 0.5 s" in caplog.text
+
+
+def test_a_trickling_client_is_closed_once_its_frame_is_overdue(caplog):
+    with gateway(Limits(idle_s=30, auth_s=30, frame_s=0.5)) as (_gw, port, _):
+        t = Terminal(port, PHONE)
+        t.login()
+        frame = t.frame(j.HEARTBEAT, b"")
+        t.sock.settimeout(0.2)
+        closed = False
+        for byte in frame[:-1] + b"\x01" * 40:  # a byte every 0.2 s, never the end flag
+            try:
+                closed = t.sock.recv(16) == b""
+            except TimeoutError:
+                t.send(bytes([byte]))
+            if closed:
+                break
+        assert closed
+        t.close()
+    assert "frame incomplete after" in caplog.text
+
+
+def test_many_connections_idle_and_garbage_while_a_terminal_reports(caplog):
+    limits = Limits(idle_s=30, auth_s=30, frame_s=30, write_s=5, max_connections=200)
+    with gateway(limits) as (gw, port, published):
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(199)]
+        try:
+            t = Terminal(port, PHONE)  # the 200th
+            t.login()
+            beyond = Terminal(port, PHONE)  # the 201st is refused at once
+            assert beyond.closed()
+            beyond.close()
+            for sock in idle[:50]:
+                sock.sendall(b"\x7e\x7d\x7e" * 3 + b"\x7e\x00\x7e")  # garbage frames
+            assert all(report(t) == j.OK for _ in range(20))
+            assert t.result(0x0900, b"\x01") == j.NOT_SUPPORTED
+            assert t.result(j.HEARTBEAT) == j.OK
+            t.close()
+        finally:
+            for sock in idle:
+                sock.close()
+    assert len(published) == 20 and "connections already" in caplog.text and gw.refused == 1
+
+
+def test_emergency_bit_is_published_as_a_status_report_when_it_changes():
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE)
+        t.login()
+        for alarm in (0, 1, 1, 0, 0):
+            assert report(t, alarm) == j.OK
+        t.close()
+    statuses = [p for topic, p in published if topic == f"dm/status/jt808-{PHONE}"]
+    assert [b'"emergency": true' in s for s in statuses] == [True, False]
+
+
+def test_batch_is_published_item_by_item_and_sub_packages_reassembled():
+    now = datetime.now(UTC)
+    items = [location_body(60.17, 24.94 + i * 1e-4, now) for i in range(3)]
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE, version=1)
+        t.login()
+        assert t.result(j.BATCH, batch_body(items)) == j.OK
+        body = batch_body(items)
+        for index, part in enumerate((body[:40], body[40:80], body[80:]), start=1):
+            t.send(t.frame(j.BATCH, part, package=(3, index)))
+            assert t.reply().body[4] == j.OK
+        t.close()
+    frames = [j.parse_frame(p) for _, p in published]
+    assert [f.header.msg_id for f in frames] == [j.LOCATION] * 6
+    assert [f.body for f in frames] == items * 2
+    assert {f.header.version for f in frames} == {1}
