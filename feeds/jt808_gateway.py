@@ -176,7 +176,10 @@ class Gateway:
                     writer.write(reply)
                 if s.closing:
                     break  # what follows a refusal or a logout is not read
-            await asyncio.wait_for(writer.drain(), self.limits.write_s)
+            try:
+                await asyncio.wait_for(writer.drain(), lim.write_s)
+            except TimeoutError:
+                raise Closed(f"replies not taken for {lim.write_s:g} s") from None
             if s.closing:
                 raise Closed(s.closing)
 
