@@ -243,7 +243,9 @@ class Gateway:
         return [j.general_response(h, s.next_serial(), j.OK)]
 
     async def _message(self, s: Session, frame: j.Frame, raw: bytes) -> int | None:
-        """The 0x8001 result for one whole message, None for no answer."""
+        """The 0x8001 result for one whole message, None for no answer. A report
+        that cannot be read is still published (the ingest quarantines it with
+        its reason) and answered ``wrong message``, so it is not sent again."""
         h = frame.header
         if h.msg_id in (j.HEARTBEAT, j.GENERAL_RESPONSE):
             return j.OK
@@ -252,9 +254,9 @@ class Gateway:
             return j.OK
         if h.msg_id == j.LOCATION:
             frames = [raw or _rebuilt(h, frame.body)]
-            await self._emergency(s, frame.body)
+            readable = await self._emergency(s, frame.body)
         elif h.msg_id == j.BATCH:
-            frames = _batch_frames(frame, raw)
+            frames, readable = _batch_frames(frame, raw)
         else:
             return j.NOT_SUPPORTED
         acked = await asyncio.gather(*(self.publish(self.topic(s.phone), f) for f in frames))
@@ -265,20 +267,23 @@ class Gateway:
                 h.msg_id,
             )
             return None
-        return j.OK
+        return j.OK if readable else j.WRONG_MESSAGE
 
-    async def _emergency(self, s: Session, body: bytes) -> None:
-        """Publish the emergency alarm bit when it changes (like a radio's key)."""
+    async def _emergency(self, s: Session, body: bytes) -> bool:
+        """Publish the emergency alarm bit when it changes (like a radio's key);
+        False if the report cannot be read. A batch's alarm bits are history
+        (stored while out of coverage) and are not raised."""
         try:
             loc = j.location(body)
         except DecodeError:
-            return  # the ingest quarantines the frame
+            return False
         assert s.device is not None
         if loc.emergency == self.emergency.get(s.device, False):
-            return
+            return True
         report = {"ts": loc.fix_at.isoformat(), "emergency": loc.emergency}
         if await self.publish(f"{self.prefix}/status/{s.device}", json.dumps(report).encode()):
             self.emergency[s.device] = loc.emergency
+        return True
 
     def topic(self, phone: str) -> str:
         return f"{self.prefix}/jt808/{phone}"
@@ -332,12 +337,14 @@ def _rebuilt(h: j.Header, body: bytes) -> bytes:
     return j.build_frame(h.msg_id, h.phone, h.serial, body, version=h.version)
 
 
-def _batch_frames(frame: j.Frame, raw: bytes) -> list[bytes]:
-    """One 0x0200 frame per item of a 0x0704 batch; the batch as received if
-    its structure is broken (the ingest then quarantines it whole)."""
+def _batch_frames(frame: j.Frame, raw: bytes) -> tuple[list[bytes], bool]:
+    """One 0x0200 frame per item of a 0x0704 batch, and True; the batch as
+    received and False if its structure is broken (the ingest then
+    quarantines it whole)."""
     h = frame.header
     try:
         items = j.batch_items(frame.body)
     except DecodeError:
-        return [raw or _rebuilt(h, frame.body)]
-    return [j.build_frame(j.LOCATION, h.phone, h.serial, item, version=h.version) for item in items]
+        return [raw or _rebuilt(h, frame.body)], False
+    frames = [j.build_frame(j.LOCATION, h.phone, h.serial, i, version=h.version) for i in items]
+    return frames, True

@@ -88,8 +88,11 @@ def test_bad_frames_of_an_authenticated_terminal_go_to_quarantine_and_it_is_stil
         wrong_length = wrong_length[:4] + b"\x09" + wrong_length[5:]  # declares 9 body bytes
         t.send(b"noise before a flag" + broken_escape + wrong_length)
         assert report(t) == j.OK
+        assert t.result(j.LOCATION, b"\x00" * 20) == j.WRONG_MESSAGE  # short body
+        assert t.result(j.BATCH, b"\x00\x02\x01\x00\x1c") == j.WRONG_MESSAGE  # cut item
         t.close()
-    assert [p for _, p in published] == [broken_escape, wrong_length, published[2][1]]
+    assert [p for _, p in published][:2] == [broken_escape, wrong_length]
+    assert len(published) == 5  # the report, and the two unreadable ones for quarantine
     assert {topic for topic, _ in published} == {f"dm/jt808/{PHONE}"}
 
 
