@@ -319,6 +319,8 @@ def reassemble(s: Session, frame: j.Frame) -> j.Frame | None:
     assert h.total is not None and h.index is not None
     if h.total > MAX_PACKAGES:
         raise Closed(f"message in {h.total} sub-packages (at most {MAX_PACKAGES})")
+    if sum(map(len, s.packages.values())) >= MAX_PACKAGES:
+        raise Closed(f"more than {MAX_PACKAGES} sub-packages waiting for their message")
     parts = s.packages.setdefault((h.msg_id, h.total), {})
     parts[h.index] = frame
     if len(parts) < h.total:

@@ -66,12 +66,14 @@ class Terminal:
                 raise ConnectionError("closed by the gateway")
             self._buf += data
 
-    def closed(self) -> bool:
-        """True once the gateway has closed the connection (waits up to 10 s)."""
+    def wait_closed(self) -> None:
+        """Return once the gateway has closed the connection (replies before
+        the close skipped); raises TimeoutError if it stays open 10 s."""
         try:
-            return self.sock.recv(4096) == b""
+            while self.sock.recv(4096):
+                pass
         except ConnectionResetError:
-            return True
+            pass
 
     def ask(self, msg_id: int, body: bytes = b"") -> j.Frame:
         self.send(self.frame(msg_id, body))

@@ -15,9 +15,11 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.decoders import jt808 as j
-from feeds.jt808_gateway import MAX_FRAME_BYTES, Gateway, Limits
+from feeds.jt808_gateway import MAX_FRAME_BYTES, Closed, Gateway, Limits, Session, take_frames
 from feeds.jt808_runtime import serve
 from tests.jt808_terminal import Terminal, batch_body, location_body
 
@@ -72,7 +74,7 @@ def test_wrong_check_code_before_authentication_is_logged_then_closed(caplog):
         frame = t.frame(j.HEARTBEAT, b"")
         for _ in range(3):
             t.send(frame[:-2] + bytes([frame[-2] ^ 0xFF]) + b"\x7e")
-        assert t.closed()
+        t.wait_closed()
         t.close()
     assert published == []
     assert "bad_checksum" in caplog.text and "3 bad frames before authentication" in caplog.text
@@ -100,11 +102,11 @@ def test_report_before_authentication_and_a_wrong_code_are_refused(caplog):
     with gateway() as (_gw, port, published):
         t = Terminal(port, PHONE)
         t.send(t.frame(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC))))
-        assert t.closed()
+        t.wait_closed()
         t.close()
         t = Terminal(port, PHONE)
         assert t.result(j.AUTHENTICATE, b"guessed") == j.FAILED
-        assert t.closed()
+        t.wait_closed()
         t.close()
     assert published == []
     assert "before authentication, refused" in caplog.text and "wrong code" in caplog.text
@@ -124,7 +126,7 @@ def test_silent_truncated_and_oversized_connections_are_closed(what, send, caplo
         started = time.monotonic()
         if send:
             t.send(send)
-        assert t.closed(), what
+        t.wait_closed()
         assert time.monotonic() - started < 5
         t.close()
     assert any(w in caplog.text for w in ("frame incomplete", "frame longer", "not authenticated"))
@@ -175,7 +177,7 @@ def test_many_connections_idle_and_garbage_while_a_terminal_reports(caplog):
             t = Terminal(port, PHONE)  # the 200th
             t.login()
             beyond = Terminal(port, PHONE)  # the 201st is refused at once
-            assert beyond.closed()
+            beyond.wait_closed()
             beyond.close()
             for sock in idle[:50]:
                 sock.sendall(b"\x7e\x7d\x7e" * 3 + b"\x7e\x00\x7e")  # garbage frames
@@ -216,3 +218,59 @@ def test_batch_is_published_item_by_item_and_sub_packages_reassembled():
     assert [f.header.msg_id for f in frames] == [j.LOCATION] * 6
     assert [f.body for f in frames] == items * 2
     assert {f.header.version for f in frames} == {1}
+
+
+_frames = st.builds(
+    lambda msg_id, body, package, version: j.build_frame(
+        msg_id, PHONE, 1, body, version=version, package=package
+    ),
+    st.sampled_from([j.HEARTBEAT, j.LOCATION, j.BATCH, j.REGISTER, j.AUTHENTICATE, 0x0003, 0x0900]),
+    st.binary(max_size=120),
+    st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)).filter(lambda p: p[1] <= p[0]),
+    st.none() | st.just(1),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=80) | _frames, max_size=12))
+def test_stream_cutting_and_frame_handling_never_fail_on_random_bytes(chunks):
+    """Whatever arrives, the gateway only answers, publishes, or closes."""
+    published: list[tuple[str, bytes]] = []
+
+    async def publish(topic: str, payload: bytes) -> bool:
+        published.append((topic, payload))
+        return True
+
+    async def unit_of(device: str) -> str | None:
+        return "U003"
+
+    async def feed() -> None:
+        gw = Gateway("dm", publish, unit_of, b"secret", QUICK)
+        session = Session("fuzz", device=f"jt808-{PHONE}", phone=PHONE)
+        buf = bytearray()
+        for chunk in chunks:
+            buf += chunk
+            try:
+                frames = take_frames(buf)
+            except Closed:
+                return
+            for raw in frames:
+                assert raw[0] == raw[-1] == j.FLAG and len(raw) > 2
+                try:
+                    await gw._frame(session, raw)
+                except Closed:
+                    return
+
+    asyncio.run(feed())
+    assert all(topic.startswith("dm/") for topic, _ in published)
+
+
+def test_sub_packages_that_never_complete_are_bounded(caplog):
+    with gateway() as (_gw, port, published):
+        t = Terminal(port, PHONE)
+        t.login()
+        for msg_id in range(0x0A00, 0x0A00 + 100):  # 100 messages, each missing its part 2
+            t.send(t.frame(msg_id, b"part", package=(2, 1)))
+        t.wait_closed()
+        t.close()
+    assert published == [] and "sub-packages waiting" in caplog.text
