@@ -213,6 +213,8 @@ def location(body: bytes) -> Location:
         status=status,
         lat=-lat if status & STATUS_SOUTH else lat,
         lon=-lon if status & STATUS_WEST else lon,
+        # A WORD in the standard; read signed, as terminals below sea level
+        # send two's complement (no road is 32 km high).
         alt_m=float(int.from_bytes(body[16:18], signed=True)),
         speed_kmh=int.from_bytes(body[18:20]) / 10.0,
         heading_deg=float(int.from_bytes(body[20:22])),

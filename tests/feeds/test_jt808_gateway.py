@@ -92,9 +92,15 @@ def test_bad_frames_of_an_authenticated_terminal_go_to_quarantine_and_it_is_stil
         assert report(t) == j.OK
         assert t.result(j.LOCATION, b"\x00" * 20) == j.WRONG_MESSAGE  # short body
         assert t.result(j.BATCH, b"\x00\x02\x01\x00\x1c") == j.WRONG_MESSAGE  # cut item
+        encrypted = bytearray(t.frame(j.LOCATION, b"\x00" * 28))
+        encrypted[3] |= 0x04  # encryption bit 10: RSA
+        encrypted[-2] ^= 0x04  # the check code follows
+        t.send(bytes(encrypted))
+        assert t.reply().body[4] == j.NOT_SUPPORTED
         t.close()
     assert [p for _, p in published][:2] == [broken_escape, wrong_length]
-    assert len(published) == 5  # the report, and the two unreadable ones for quarantine
+    assert len(published) == 6  # the report, and the three unread ones for quarantine
+    assert published[-1][1] == bytes(encrypted)
     assert {topic for topic, _ in published} == {f"dm/jt808/{PHONE}"}
 
 
