@@ -210,6 +210,13 @@ def latencies(url: str, terminals: list[Terminal], timeout_s: float) -> tuple[li
     return lags, len(sent) - len(lags)
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -234,6 +241,11 @@ def main() -> None:
         logged_in = asyncio.run(drive(terminals, port, args))
         print(f"login {args.terminals} terminals registered and authenticated in {logged_in:.1f} s")
         lags, lost = latencies(url, terminals, timeout_s=120)
+        ingest_cpu_s = workers.report()["cpu_s"]
+        print(
+            f"cpu_s gateway={cpu_s(gateway.pid):.1f} ingest={ingest_cpu_s:.1f} "
+            f"terminals={sum(os.times()[:2]):.1f} (this process)"
+        )
         sent = sum(len(t.sent) for t in terminals)
         acked = sum(t.acked for t in terminals)
         lags.sort()

@@ -159,8 +159,9 @@ class Gateway:
                     f"frame incomplete after {lim.frame_s:g} s",
                 )
             try:
-                wait = deadline - time.monotonic()
-                data = await asyncio.wait_for(reader.read(4096), wait) if wait > 0 else b""
+                # asyncio.timeout, not wait_for: no extra task for every read
+                async with asyncio.timeout_at(asyncio.get_running_loop().time() + wait(deadline)):
+                    data = await reader.read(4096)
             except TimeoutError:
                 data = b""
             if not data:
@@ -177,7 +178,8 @@ class Gateway:
                 if s.closing:
                     break  # what follows a refusal or a logout is not read
             try:
-                await asyncio.wait_for(writer.drain(), lim.write_s)
+                async with asyncio.timeout(lim.write_s):
+                    await writer.drain()
             except TimeoutError:
                 raise Closed(f"replies not taken for {lim.write_s:g} s") from None
             if s.closing:
@@ -290,6 +292,11 @@ class Gateway:
 
     def topic(self, phone: str) -> str:
         return f"{self.prefix}/jt808/{phone}"
+
+
+def wait(deadline: float) -> float:
+    """Seconds from now (monotonic) to ``deadline``, at least 0."""
+    return max(0.0, deadline - time.monotonic())
 
 
 def take_frames(buf: bytearray) -> list[bytes]:

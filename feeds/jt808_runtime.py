@@ -45,6 +45,8 @@ class Broker:
         self.client.on_disconnect = lambda *a: self.connected.clear()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiting: dict[int, asyncio.Future[bool]] = {}
+        self._acks: list[int] = []
+        self._acks_lock = threading.Lock()
         self.host, self.port = host, port
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -57,15 +59,24 @@ class Broker:
         self.client.disconnect()
 
     def _on_publish(self, client: object, userdata: object, mid: int, *rest: object) -> None:
-        # paho's network thread: hand over to the event loop, which registered
-        # the future before it could run this (publish and register do not yield).
+        # paho's network thread: hand the ids over to the event loop, which
+        # registered each future before this could run (publish and register
+        # do not yield). One wake-up for all the PUBACKs of a socket read, not
+        # one each: a wake-up costs the loop more than the ack itself.
+        with self._acks_lock:
+            self._acks.append(mid)
+            if len(self._acks) > 1:
+                return  # a wake-up is already on its way
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._acked, mid)
+            self._loop.call_soon_threadsafe(self._acked)
 
-    def _acked(self, mid: int) -> None:
-        future = self._waiting.pop(mid, None)
-        if future is not None and not future.done():
-            future.set_result(True)
+    def _acked(self) -> None:
+        with self._acks_lock:
+            mids, self._acks = self._acks, []
+        for mid in mids:
+            future = self._waiting.pop(mid, None)
+            if future is not None and not future.done():
+                future.set_result(True)
 
     async def publish(self, topic: str, payload: bytes) -> bool:
         assert self._loop is not None
@@ -76,7 +87,8 @@ class Broker:
         future = self._loop.create_future()
         self._waiting[info.mid] = future
         try:
-            return await asyncio.wait_for(future, self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                return await future
         except TimeoutError:
             return False
         finally:
