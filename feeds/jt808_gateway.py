@@ -46,7 +46,8 @@ MAX_BAD_UNAUTHENTICATED = 3
 Publish = Callable[[str, bytes], Awaitable[bool]]
 """(topic, payload) -> True once the broker has it (QoS 1 PUBACK)."""
 UnitOf = Callable[[str], Awaitable[str | None]]
-"""device id -> the unit the roster ties it to, None if none."""
+"""device id -> the unit the roster ties it to, None if none; raises
+LookupError when the roster cannot be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +194,14 @@ class Gateway:
             return await self._bad(s, raw, exc)
         h = frame.header
         device = j.device_id(h.phone)
-        if h.msg_id == j.REGISTER:
-            return await self._register(s, frame, device)
-        if h.msg_id == j.AUTHENTICATE:
-            return await self._authenticate(s, frame, device)
+        try:
+            if h.msg_id == j.REGISTER:
+                return await self._register(s, frame, device)
+            if h.msg_id == j.AUTHENTICATE:
+                return await self._authenticate(s, frame, device)
+        except LookupError as exc:  # no answer: the terminal tries again later
+            log.warning("%s: %s not checked: %s", s.peer, device, exc)
+            raise Closed(f"{device} not checked: {exc}") from None
         if s.device != device:
             log.warning(
                 "%s: 0x%04X from %s before authentication, refused", s.peer, h.msg_id, device

@@ -105,20 +105,27 @@ class Roster:
         self.refresh_s, self.miss_s = refresh_s, miss_s
         self.units: dict[str, str] = {}
         self._read_at = -1e9
+        self._ever_read = False
         self._lock = asyncio.Lock()
 
     async def unit_of(self, device: str) -> str | None:
+        """The unit of ``device``, None if the roster has none; raises
+        :class:`LookupError` while the roster was never read (database away),
+        so a terminal is not told it is unknown when nobody could check."""
         age = time.monotonic() - self._read_at
         if age > self.refresh_s or (device not in self.units and age > self.miss_s):
             async with self._lock:
                 if time.monotonic() - self._read_at > self.miss_s:
                     await asyncio.to_thread(self._read)
+        if not self._ever_read:
+            raise LookupError("the roster could not be read")
         return self.units.get(device)
 
     def _read(self) -> None:
         try:
             with psycopg.connect(self.database_url, connect_timeout=5) as conn:
                 self.units = queries.jt808_terminals(conn)
+            self._ever_read = True
         except psycopg.OperationalError as exc:
             log.warning("roster unavailable (%s); keeping the last one read", exc)
         self._read_at = time.monotonic()  # a database away is not asked again at once

@@ -66,14 +66,17 @@ class Terminal:
                 raise ConnectionError("closed by the gateway")
             self._buf += data
 
-    def wait_closed(self) -> None:
-        """Return once the gateway has closed the connection (replies before
-        the close skipped); raises TimeoutError if it stays open 10 s."""
+    def wait_closed(self) -> bytes:
+        """Wait for the gateway to close the connection; the bytes it sent
+        before (not read yet). Raises TimeoutError if it stays open 10 s."""
+        got = self._buf
         try:
-            while self.sock.recv(4096):
-                pass
+            while data := self.sock.recv(4096):
+                got += data
         except ConnectionResetError:
             pass
+        self._buf = b""
+        return got
 
     def ask(self, msg_id: int, body: bytes = b"") -> j.Frame:
         self.send(self.frame(msg_id, body))

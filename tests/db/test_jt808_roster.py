@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from feeds.jt808_runtime import Roster
 from geo import queries
 from geo.city import load_furniture, read_furniture
@@ -25,3 +27,9 @@ def test_roster_ties_a_jt808_terminal_to_its_unit(conn, db_url, repo_root):
         return await roster.unit_of("jt808-013912345678"), await roster.unit_of("jt808-1")
 
     assert asyncio.run(look_up()) == (first.id, None)
+
+
+def test_a_roster_that_cannot_be_read_is_not_an_answer(pg_admin_url):
+    unreachable = pg_admin_url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(LookupError):
+        asyncio.run(Roster(unreachable).unit_of("jt808-013912345678"))

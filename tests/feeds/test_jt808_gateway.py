@@ -74,7 +74,7 @@ def test_wrong_check_code_before_authentication_is_logged_then_closed(caplog):
         frame = t.frame(j.HEARTBEAT, b"")
         for _ in range(3):
             t.send(frame[:-2] + bytes([frame[-2] ^ 0xFF]) + b"\x7e")
-        t.wait_closed()
+        assert t.wait_closed() == b""
         t.close()
     assert published == []
     assert "bad_checksum" in caplog.text and "3 bad frames before authentication" in caplog.text
@@ -108,11 +108,11 @@ def test_report_before_authentication_and_a_wrong_code_are_refused(caplog):
     with gateway() as (_gw, port, published):
         t = Terminal(port, PHONE)
         t.send(t.frame(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC))))
-        t.wait_closed()
+        assert t.wait_closed() == b""
         t.close()
         t = Terminal(port, PHONE)
         assert t.result(j.AUTHENTICATE, b"guessed") == j.FAILED
-        t.wait_closed()
+        assert t.wait_closed() == b""
         t.close()
     assert published == []
     assert "before authentication, refused" in caplog.text and "wrong code" in caplog.text
@@ -132,7 +132,7 @@ def test_silent_truncated_and_oversized_connections_are_closed(what, send, caplo
         started = time.monotonic()
         if send:
             t.send(send)
-        t.wait_closed()
+        assert t.wait_closed() == b""
         assert time.monotonic() - started < 5
         t.close()
     assert any(w in caplog.text for w in ("frame incomplete", "frame longer", "not authenticated"))
@@ -183,7 +183,7 @@ def test_many_connections_idle_and_garbage_while_a_terminal_reports(caplog):
             t = Terminal(port, PHONE)  # the 200th
             t.login()
             beyond = Terminal(port, PHONE)  # the 201st is refused at once
-            beyond.wait_closed()
+            assert beyond.wait_closed() == b""
             beyond.close()
             for sock in idle[:50]:
                 sock.sendall(b"\x7e\x7d\x7e" * 3 + b"\x7e\x00\x7e")  # garbage frames
@@ -280,3 +280,16 @@ def test_sub_packages_that_never_complete_are_bounded(caplog):
         t.wait_closed()
         t.close()
     assert published == [] and "sub-packages waiting" in caplog.text
+
+
+def test_terminals_are_not_refused_while_the_roster_cannot_be_read(caplog):
+    async def no_roster(device: str) -> str | None:
+        raise LookupError("the roster could not be read")
+
+    with gateway() as (gw, port, _):
+        gw.unit_of = no_roster
+        t = Terminal(port, PHONE)
+        t.send(t.frame(j.REGISTER, bytes(37)))
+        assert t.wait_closed() == b""  # no answer: not "no such terminal"
+        t.close()
+    assert "not checked: the roster could not be read" in caplog.text

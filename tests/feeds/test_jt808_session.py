@@ -45,7 +45,7 @@ def test_terminal_session_through_gateway_broker_and_database(db_url, mqtt_hostp
         stranger = Terminal(gw_port, phone="013900000000")
         refused = stranger.ask(j.REGISTER, bytes(37))
         assert refused.header.msg_id == j.REGISTER_RESPONSE and refused.body[2] == 4
-        stranger.wait_closed()
+        assert stranger.wait_closed() == b""
         stranger.close()
 
         t = Terminal(gw_port, PHONE)
@@ -71,7 +71,7 @@ def test_terminal_session_through_gateway_broker_and_database(db_url, mqtt_hostp
 
         again = Terminal(gw_port, "00000000" + PHONE, version=1)
         again.send(again.frame(j.LOCATION, at(t0, 60)))
-        again.wait_closed()  # a new connection authenticates first
+        assert again.wait_closed() == b""  # a new connection authenticates first
         again.close()
         again = Terminal(gw_port, "00000000" + PHONE, version=1)
         again.login()
