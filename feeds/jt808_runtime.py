@@ -39,6 +39,9 @@ class Broker:
         if credentials:
             self.client.username_pw_set(*credentials)
         self.client.max_inflight_messages_set(5000)  # one per reporting terminal at once
+        # While the broker is away paho keeps what is published; bounded, as
+        # the terminals send again what was not answered.
+        self.client.max_queued_messages_set(100_000)
         self.client.on_publish = self._on_publish
         self.connected = threading.Event()
         self.client.on_connect = lambda *a: self.connected.set()

@@ -293,3 +293,20 @@ def test_terminals_are_not_refused_while_the_roster_cannot_be_read(caplog):
         assert t.wait_closed() == b""  # no answer: not "no such terminal"
         t.close()
     assert "not checked: the roster could not be read" in caplog.text
+
+
+def test_a_broker_that_is_away_means_no_answer():
+    """Not acknowledged by the broker -> publish is False (the gateway then
+    answers nothing and the terminal sends the report again)."""
+    from dispatchmap.services import free_port
+    from feeds.jt808_runtime import Broker
+
+    async def publish_once() -> bool:
+        broker = Broker("127.0.0.1", free_port(), timeout_s=0.3)
+        broker.start(asyncio.get_running_loop())
+        try:
+            return await broker.publish("dm/jt808/013912345678", b"\x7e\x7e")
+        finally:
+            broker.stop()
+
+    assert asyncio.run(publish_once()) is False
