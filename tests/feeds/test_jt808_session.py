@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from feeds.decoders import jt808 as j
+from geo import quality
 from tests.conftest import wait_until
 from tests.helpers import running_dispatcher, running_ingest, running_jt808_gateway
 from tests.jt808_terminal import Terminal, batch_body, location_body
@@ -99,3 +100,12 @@ def test_terminal_session_through_gateway_broker_and_database(db_url, mqtt_hostp
     assert bytes(refused_rows[0][3]) == bad_check  # the raw bytes, as the terminal sent them
     assert j.location(j.parse_frame(bytes(refused_rows[1][3])).body) == j.location(unpositioned)
     assert gateway.active == 0
+    with psycopg.connect(db_url) as conn:  # the quality page's figures, by feed and reason
+        buckets = quality.feed_buckets(conn, datetime.now(UTC), 3600.0, 3600.0)
+    assert {r["reason"]: r["n"] for r in buckets if r["format"] == "jt808"} == {
+        None: 7,
+        "bad_checksum": 1,
+        "no_fix": 1,
+        "out_of_range": 1,
+    }
+    assert quality.payload_text(bad_check)[0] == "hex"
