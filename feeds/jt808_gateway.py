@@ -148,20 +148,11 @@ class Gateway:
     ) -> None:
         buf = bytearray()
         opened = last_frame = partial_since = time.monotonic()
-        lim = self.limits
         while True:
-            if s.device is None:
-                deadline, why = opened + lim.auth_s, f"not authenticated within {lim.auth_s:g} s"
-            else:
-                deadline, why = last_frame + lim.idle_s, f"no whole frame for {lim.idle_s:g} s"
-            if buf and partial_since + lim.frame_s < deadline:
-                deadline, why = (
-                    partial_since + lim.frame_s,
-                    f"frame incomplete after {lim.frame_s:g} s",
-                )
+            deadline, why = self._deadline(s, opened, last_frame, partial_since if buf else None)
             try:
                 # asyncio.timeout, not wait_for: no extra task for every read
-                async with asyncio.timeout_at(asyncio.get_running_loop().time() + wait(deadline)):
+                async with asyncio.timeout(wait(deadline)):
                     data = await reader.read(4096)
             except TimeoutError:
                 data = b""
@@ -179,12 +170,27 @@ class Gateway:
                 if s.closing:
                     break  # what follows a refusal or a logout is not read
             try:
-                async with asyncio.timeout(lim.write_s):
+                async with asyncio.timeout(self.limits.write_s):
                     await writer.drain()
             except TimeoutError:
-                raise Closed(f"replies not taken for {lim.write_s:g} s") from None
+                raise Closed(f"replies not taken for {self.limits.write_s:g} s") from None
             if s.closing:
                 raise Closed(s.closing)
+
+    def _deadline(
+        self, s: Session, opened: float, last_frame: float, partial_since: float | None
+    ) -> tuple[float, str]:
+        """When (monotonic) the connection is closed if nothing changes, and
+        why: not authenticated in time, no whole frame for ``idle_s``, or a
+        frame begun (``partial_since``) and not finished in ``frame_s``."""
+        lim = self.limits
+        if s.device is None:
+            deadline, why = opened + lim.auth_s, f"not authenticated within {lim.auth_s:g} s"
+        else:
+            deadline, why = last_frame + lim.idle_s, f"no whole frame for {lim.idle_s:g} s"
+        if partial_since is not None and partial_since + lim.frame_s < deadline:
+            return partial_since + lim.frame_s, f"frame incomplete after {lim.frame_s:g} s"
+        return deadline, why
 
     async def _frame(self, s: Session, raw: bytes) -> list[bytes]:
         """Replies to one frame; raises :class:`Closed` to end the connection."""
