@@ -180,3 +180,19 @@ def test_mutated_real_frames(frame, data):
         with pytest.raises(DecodeError) as err:  # one changed byte: the check code sees it
             j.decode("fuzz", mutated)
         assert err.value.reason in (BAD_CHECKSUM, UNDECODABLE)
+
+
+def test_additional_items_mileage_signal_satellites():
+    hand_2019 = (
+        "7E0200402801000000000139123456787D027D01000000000000000E021002CA037AD518001902"
+        "0B010E260304181531010400000D0530011F31010C257E"
+    )
+    loc = j.location(j.parse_frame(bytes.fromhex(hand_2019)).body)
+    assert (loc.mileage_km, loc.signal, loc.sats) == (333.3, 31, 12)
+    assert (loc.lat, loc.lon, loc.positioned, loc.emergency) == (-34.603722, -58.381592, True, False)
+    shenzhen = (
+        "7E0200002A013833501744001900000000000000C201597FA806CC015800800000000815081807"
+        "21210104000002F502020000030200009F7E"
+    )
+    loc = j.location(j.parse_frame(bytes.fromhex(shenzhen)).body)
+    assert (loc.mileage_km, loc.signal, loc.sats) == (75.7, None, None)
