@@ -275,10 +275,12 @@ def test_sub_packages_that_never_complete_are_bounded(caplog):
     with gateway() as (_gw, port, published):
         t = Terminal(port, PHONE)
         t.login()
-        for msg_id in range(0x0A00, 0x0A00 + 100):  # 100 messages, each missing its part 2
-            t.send(t.frame(msg_id, b"part", package=(2, 1)))
-        t.wait_closed()
-        t.close()
+        # 100 messages, each missing its part 2, in one write (sent before the close)
+        t.send(b"".join(t.frame(m, b"part", package=(2, 1)) for m in range(0x0A00, 0x0A64)))
+        try:
+            t.wait_closed()
+        finally:
+            t.close()
     assert published == [] and "sub-packages waiting" in caplog.text
 
 
