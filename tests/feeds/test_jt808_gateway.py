@@ -64,6 +64,25 @@ def gateway(limits: Limits = QUICK) -> Iterator[tuple[Gateway, int, list[tuple[s
         loop.close()
 
 
+def trickle(t: Terminal, chunks: list[bytes], every_s: float) -> bool:
+    """Send ``chunks`` one every ``every_s`` s; True once the gateway closed
+    the connection (a byte in flight at the close gets a reset)."""
+    t.sock.settimeout(every_s)
+    for chunk in chunks:
+        try:
+            if t.sock.recv(16) == b"":
+                return True
+        except TimeoutError:
+            pass
+        except ConnectionResetError:
+            return True
+        try:
+            t.send(chunk)
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
 def report(t: Terminal, alarm: int = 0) -> int:
     return t.result(j.LOCATION, location_body(60.17, 24.94, datetime.now(UTC), alarm=alarm))
 
@@ -142,16 +161,8 @@ def test_an_authenticated_terminal_sending_only_noise_is_closed(caplog):
     with gateway() as (_gw, port, _):
         t = Terminal(port, PHONE)
         t.login()
-        t.sock.settimeout(0.1)
-        closed = False
-        for _ in range(100):  # noise without a flag every 0.1 s: bytes, but never a frame
-            try:
-                closed = t.sock.recv(16) == b""
-            except TimeoutError:
-                t.send(b"\x01\x02")
-            if closed:
-                break
-        assert closed
+        # noise without a flag every 0.1 s: bytes, but never a frame
+        assert trickle(t, [b"\x01\x02"] * 100, 0.1)
         t.close()
     assert "no whole frame for 0.5 s" in caplog.text
 
@@ -161,16 +172,8 @@ def test_a_trickling_client_is_closed_once_its_frame_is_overdue(caplog):
         t = Terminal(port, PHONE)
         t.login()
         frame = t.frame(j.HEARTBEAT, b"")
-        t.sock.settimeout(0.2)
-        closed = False
-        for byte in frame[:-1] + b"\x01" * 40:  # a byte every 0.2 s, never the end flag
-            try:
-                closed = t.sock.recv(16) == b""
-            except TimeoutError:
-                t.send(bytes([byte]))
-            if closed:
-                break
-        assert closed
+        # a byte every 0.2 s, never the end flag
+        assert trickle(t, [bytes([b]) for b in frame[:-1] + b"\x01" * 40], 0.2)
         t.close()
     assert "frame incomplete after" in caplog.text
 
