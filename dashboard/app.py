@@ -14,8 +14,9 @@ import psycopg
 from dash import Dash, Input, Output, dcc, html
 from flask_compress import Compress
 from psycopg_pool import ConnectionPool, PoolTimeout
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, basemap, ids, views
+from dashboard import auth, basemap, checks, http_guard, ids, signin, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
@@ -118,10 +119,16 @@ def create_app(
         enable_mcp=False,
     )
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
+    if dash_cfg.proxy_hops:
+        # Behind nginx every request comes from 127.0.0.1: the throttle's
+        # per-address count and the audit log need the client's address.
+        hops = dash_cfg.proxy_hops
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=hops, x_proto=hops)
     _compress(app)
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def route(pathname: str | None) -> Any:
+        pathname = checks.text(pathname, "pathname", checks.MAX_PATH_CHARS) or None
         if not auth.page_allowed(pool, pathname or "/wall", dash_cfg.demo):
             return not_allowed(pathname or "/wall")
         if pathname in (None, "/", "/wall"):
@@ -145,6 +152,13 @@ def create_app(
             return "database unavailable", 503
         return "ok", 200
 
+    http_guard.install(
+        app.server,
+        pool,
+        dash_cfg.allowed_host_names(),
+        app.csp_hashes,
+        dash_cfg.tile_url,
+    )
     auth.install(
         app.server,
         pool,
@@ -152,8 +166,10 @@ def create_app(
         demo=dash_cfg.demo,
         session_hours=dash_cfg.session_hours,
         secure_cookies=dash_cfg.secure_cookies,
+        gate=signin.Gate(dash_cfg),
         demo_login=dash_cfg.demo_login,
     )
+    checks.install(app.server, pool)
     basemap.install(app.server, pool, demo=dash_cfg.demo)
     wall_callbacks.register(app, deps)
     wall_chart_callbacks.register(app, deps)

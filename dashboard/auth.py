@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from datetime import UTC, datetime
+from typing import Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import flask
@@ -25,6 +25,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.wrappers import Response
 
 from dashboard import callback_requests as calls
+from dashboard import signin
 from geo import access
 
 SESSION_COOKIE = "dm_session"
@@ -101,7 +102,8 @@ _LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <body class="login-page"><form class="login" method="post" action="/login">
 <h1>dispatchmap</h1><p class="error">{error}</p>
 <input type="hidden" name="next" value="{next}">
-<label>Name <input name="name" autocomplete="username" required autofocus></label>
+<label>Name <input name="name" autocomplete="username" maxlength="128" required autofocus>
+</label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required>
 </label><button type="submit">Sign in</button>{demo}</form></body></html>"""
 
@@ -169,11 +171,25 @@ def session_key() -> str | None:
     return access.token_hash(token) if token else None
 
 
+# Where a sign-in may lead: the app's own pages, nothing else.
+OWN_PAGES = frozenset({"/", WALL, *PAGE_RIGHTS})
+DEFAULT_NEXT = "/desk"
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a local path may follow a login (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/desk"
-    return target
+    """The page to open after a sign-in: ``target`` when its path is one of
+    ``OWN_PAGES`` (its query kept, its fragment dropped), else ``/desk``.
+
+    A list of pages rather than a list of known tricks: browsers drop tabs
+    and newlines inside URLs and read ``\\`` as ``/``, so ``/\\t/evil.example``
+    or ``/\\evil`` lead off-site; none is an own page. Only printable ASCII
+    without a backslash passes at all."""
+    if not target or any(not 0x21 <= ord(c) < 0x7F or c == "\\" for c in target):
+        return DEFAULT_NEXT
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path not in OWN_PAGES:
+        return DEFAULT_NEXT
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def install(
@@ -184,9 +200,11 @@ def install(
     demo: bool,
     session_hours: float,
     secure_cookies: bool,
+    gate: signin.Gate,
     demo_login: str | None = None,
 ) -> None:
-    """Add /login, /logout and the request checks to ``server``.
+    """Add /login, /logout and the request checks to ``server``; ``gate``
+    checks sign-ins (back-off, name length, concurrent password checks).
     ``callbacks`` is the Dash app's ``callback_map`` (read per request, so
     callbacks registered after this call are checked too)."""
 
@@ -206,22 +224,17 @@ def install(
     @server.post("/login")
     def login_submit() -> Response:
         form = flask.request.form
-        with pool.connection() as conn:
-            found = access.login(
-                conn,
-                form.get("name", ""),
-                form.get("password", ""),
-                _now(),
-                timedelta(hours=session_hours),
-                flask.request.remote_addr,
-            )
-        if found is None:
-            return login_page("Wrong name or password.", 401)
-        token, _ = found
+        name, password = form.get("name", ""), form.get("password", "")
+        outcome = gate.attempt(pool, name, password, flask.request.remote_addr)
+        if outcome.token is None:
+            response = login_page(outcome.error, outcome.status)
+            if outcome.retry_after_s is not None:
+                response.headers["Retry-After"] = str(outcome.retry_after_s)
+            return response
         response = flask.redirect(_safe_next(form.get("next")), code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            token,
+            outcome.token,
             max_age=int(session_hours * 3600),
             httponly=True,
             samesite="Strict",
@@ -290,9 +303,10 @@ def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: boo
     """Refuse (audited) a Dash callback request unless it is exactly the call
     of a registered server callback, and the user has the rights of that
     callback's page and of the inputs that fired it."""
-    body = flask.request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
-        refuse(pool, "dash_callback", {"refused": "no callback named"}, "no callback named", 400)
+    body = _json_body()
+    if (malformed := calls.shape_error(body)) is not None:
+        refuse(pool, "dash_callback", {"refused": malformed}, malformed, 400)
+    body = cast(dict[str, Any], body)
     try:
         spec = calls.resolve(body, callbacks)
         page = callback_page(spec)
@@ -306,6 +320,15 @@ def check_callback(pool: ConnectionPool, callbacks: Mapping[str, Any], demo: boo
         refuse(pool, "view_wall", {"right": "view_wall"}, "the wall needs a sign-in or a token")
     if page in PAGE_RIGHTS:
         require(pool, PAGE_RIGHTS[page], PAGE_RIGHTS[page])
+
+
+def _json_body() -> Any:
+    """The request's JSON, or None when it is none (not JSON, not UTF-8, or
+    nested too deep for the parser: Python's json raises RecursionError)."""
+    try:
+        return flask.request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def wall_token_held(pool: ConnectionPool) -> bool:

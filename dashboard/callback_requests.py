@@ -57,6 +57,40 @@ def declared_ids(spec: Mapping[str, Any]) -> list[ComponentId]:
     return [o.component_id for o in outputs] + [parse_id(d["id"]) for d in declared]
 
 
+def shape_error(body: Any) -> str | None:
+    """What makes ``body`` no Dash callback request at all (answered 400,
+    where :func:`resolve`'s refusal of a well-formed but wrong call is a 403),
+    or None. The shapes Dash's dispatch reads without checking: ``output`` a
+    string; ``outputs`` one dependency or a list; ``inputs`` and ``state``
+    lists; each dependency (or each of a pattern's list) an object with an
+    ``id`` (a string or an object) and a string ``property``; and
+    ``changedPropIds`` a list of strings."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return "no callback named"
+    outputs = body.get("outputs", [])
+    for part, entries in (
+        ("outputs", outputs if isinstance(outputs, list) else [outputs]),
+        ("inputs", body.get("inputs")),
+        ("state", body.get("state", [])),
+    ):
+        if not isinstance(entries, list):
+            return f"{part}: a list expected"
+        if not all(_dependency(item) for entry in entries for item in _items(entry)):
+            return f"{part}: each an object with an id and a property"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
+        return "changedPropIds: a list of strings expected"
+    return None
+
+
+def _dependency(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str | dict)
+        and isinstance(item.get("property"), str)
+    )
+
+
 def resolve(body: Any, callbacks: Mapping[str, Any]) -> Mapping[str, Any]:
     """The spec of the server callback ``body`` names (a ``callback_map``
     entry), if the request's inputs, state and ``changedPropIds`` are exactly
@@ -67,6 +101,7 @@ def resolve(body: Any, callbacks: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = callbacks.get(body["output"])
     if spec is None or "callback" not in spec:
         raise CallMismatch("no such server callback")
+    _match_outputs(body.get("outputs"), spec["output"])
     _match(body.get("inputs"), spec["inputs"], "inputs")
     _match(body.get("state", []), spec["state"], "state")
     sent = [item for entry in body["inputs"] for item in _items(entry)]
@@ -114,6 +149,27 @@ def _changed(body: Mapping[str, Any]) -> list[str]:
 
 def _items(entry: Any) -> list[Any]:
     return entry if isinstance(entry, list) else [entry]
+
+
+def _match_outputs(sent: Any, output: Any) -> None:
+    """Raise unless ``sent`` (the request's ``outputs``) names the callback's
+    outputs: one object for a single output, a list for several. Dash fails
+    (a 500) on outputs that are not the callback's. The ``@hash`` an
+    ``allow_duplicate`` output may carry is not part of the match."""
+    many = isinstance(output, list | tuple)
+    outputs = list(output) if many else [output]
+    declared = [{"id": o.component_id_str(), "property": o.component_property} for o in outputs]
+    entries = sent if many else [sent]
+    if not isinstance(entries, list):
+        raise CallMismatch(f"outputs: {len(declared)} expected")
+    plain = [[_unhashed(i) for i in e] if isinstance(e, list) else _unhashed(e) for e in entries]
+    _match(plain, declared, "outputs")
+
+
+def _unhashed(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("property"), str):
+        return {**item, "property": item["property"].partition("@")[0]}
+    return item
 
 
 def _match(sent: Any, declared: list[dict[str, Any]], part: str) -> None:

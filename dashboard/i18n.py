@@ -62,6 +62,7 @@ ZH = {
     "on scene": "已到场",
     # devices tied to no unit, on both maps (callbacks/devices.py)
     "Untied devices": "未绑定终端",
+    "{more} more untied devices not shown": "另有 {more} 个未绑定终端未显示",
     "not on the roster": "不在名册",
     "no unit": "未绑定警力",
     "last fix": "最后定位",
@@ -159,6 +160,15 @@ ZH_DESK = {
     "no eligible unit has a position fix": "符合条件的警力均无定位",
     "no unit can reach the incident by road": "无警力可经道路到达",
     "dispatch": "派警",
+    # the sign-in page (dashboard/signin.py)
+    "Wrong name or password.": "用户名或密码错误。",
+    "Name: at most {count} characters.": "用户名最多 {count} 个字符。",
+    "Too many failed sign-ins: try again in {seconds} s.": (
+        "登录失败次数过多：请 {seconds} 秒后再试。"
+    ),
+    "The server is busy checking other sign-ins: try again.": (
+        "服务器正忙于核验其他登录：请稍后再试。"
+    ),
 }
 ZH.update(ZH_DESK)
 

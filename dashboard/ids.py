@@ -135,3 +135,5 @@ WALL_UNTIED = "layer-untied-devices"
 WALL_UNTIED_KEY = "wall-untied-key"  # dcc.Store: the fingerprint the layer shows
 DESK_UNTIED = "desk-layer-untied-devices"
 DESK_UNTIED_KEY = "desk-untied-key"
+WALL_UNTIED_MORE = "wall-untied-more"  # how many untied devices the layer leaves out
+DESK_UNTIED_MORE = "desk-untied-more"

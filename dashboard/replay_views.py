@@ -16,11 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.views import _collection, _feature, incidents_geojson
+from geo import event_data
 from geo.replay import StatusTimeline, Track, TrackPoint, incidents_at
-from geo.replay_window import parse_bbox
+from geo.replay_window import MAX_WINDOW_S, parse_bbox, window_problem
 from geo.trails import Trail, trails_for
 
-REPLAY_MAX_WINDOW_S = 12 * 3600.0
+REPLAY_MAX_WINDOW_S = MAX_WINDOW_S
 TRAIL_TOLERANCE_M = 5.0  # about 2 px at zoom 15 at 60°N: thinning never shows
 AREA_DECIMALS = 6  # about 0.1 m: a drawn area and its export link name the same box
 Area = tuple[float, float, float, float]
@@ -33,9 +34,10 @@ _STATUS_KEYS = ("to", "status")
 def event_status(kind: str, data: dict[str, Any] | None) -> str | None:
     """The unit status an event leaves behind, or None when it changes none
     (a refused transition changes nothing even though it names a status)."""
-    if kind == "transition_refused" or not data:
+    if kind == "transition_refused" or not isinstance(data, dict):
         return None
-    return next((str(data[k]) for k in _STATUS_KEYS if data.get(k)), None)
+    # Text only: a stored status that is not text (a hand-made row) changes nothing.
+    return next((data[k] for k in _STATUS_KEYS if data.get(k) and isinstance(data[k], str)), None)
 
 
 def parse_local_time(text: str | None, tz: ZoneInfo, day: date) -> datetime:
@@ -59,11 +61,7 @@ def parse_local_time(text: str | None, tz: ZoneInfo, day: date) -> datetime:
 
 def check_window(start: datetime, end: datetime) -> str | None:
     """Why a window cannot be replayed (shown next to the end field), or None."""
-    if end <= start:
-        return "must be after the start"
-    if (end - start).total_seconds() > REPLAY_MAX_WINDOW_S:
-        return f"a window is at most {REPLAY_MAX_WINDOW_S / 3600:.0f} h"
-    return None
+    return window_problem(start, end, REPLAY_MAX_WINDOW_S)
 
 
 def typed_window(
@@ -245,7 +243,7 @@ def timeline_entries(
     next dispatch of that incident sent."""
     rows = []
     for i, e in enumerate(events):
-        data = e.get("data") or {}
+        data = event_data.data_of(e)
         who = call_signs.get(e["unit_id"], e["unit_id"]) if e.get("unit_id") else ""
         row = {
             "id": e["id"],
@@ -266,15 +264,16 @@ def timeline_entries(
                 ),
                 None,
             )
+            ranked = event_data.ranked_of(data)
             row["ranked"] = [
                 {
-                    "call_sign": r.get("call_sign") or call_signs.get(r["unit_id"], r["unit_id"]),
-                    "eta": "" if r.get("eta_s") is None else f"{r['eta_s'] / 60:.1f} min",
-                    "chosen": r["unit_id"] == chosen,
+                    "call_sign": event_data.call_sign_of(r, call_signs),
+                    "eta": event_data.eta_text(r.get("eta_s")),
+                    "chosen": chosen is not None and event_data.unit_of(r) == chosen,
                 }
-                for r in data.get("ranked", [])
+                for r in ranked
             ]
-            if chosen and all(r["unit_id"] != chosen for r in data.get("ranked", [])):
+            if chosen and all(event_data.unit_of(r) != chosen for r in ranked):
                 row["unit"] = f"override: {call_signs.get(chosen, chosen)}"
         rows.append(row)
     return rows

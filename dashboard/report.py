@@ -231,6 +231,9 @@ def incident_report_pdf(
         color=GREY,
         width=PAGE_W - 2 * MARGIN,
     )
+    if (chain := txt.chain_line(review, language)) is not None:
+        # Under the footer, in the margin: the page's layout above stays as it was.
+        page.text(MARGIN, MARGIN - 10, chain, 7.0, color=GREY, width=PAGE_W - 2 * MARGIN)
     canvas.showPage()
     canvas.save()
     return out.getvalue()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard import i18n
 from dashboard.views import ALARM_LABEL
+from geo import event_data
 from geo.incident_review import Review, centre_of
 
 ZH = {
@@ -60,7 +61,12 @@ ZH = {
     "end": "终点",
     "Window": "时段",
     "Generated": "生成时间",
+    "Event log chain head": "事件日志哈希链头",
+    "seq": "序号",
+    "covers this incident's events to seq": "覆盖本警情事件至序号",
+    "this incident has no event": "本警情无事件",
 }
+COVERS = "covers this incident's events to seq"
 EVENT_LABEL = {
     "created": "created",
     "suggestions_shown": "suggestions shown",
@@ -148,18 +154,17 @@ def created(incident: Mapping[str, Any], tz: ZoneInfo, language: str) -> str:
 
 
 def _what(e: Mapping[str, Any], language: str) -> str:
-    data = e.get("data") or {}
+    data = event_data.data_of(e)
     what = t(EVENT_LABEL[e["kind"]], language)
     if e["kind"] == "dispatched":
-        rank = data.get("rank")
-        return f"{what} ({'#' + str(rank) if rank else t('override', language)})"
+        return f"{what} ({event_data.rank_text(data.get('rank')) or t('override', language)})"
     if e["kind"] in ("alarm_raised", "alarm_cleared"):
         alarm = str(data.get("alarm", ""))
         return f"{what}: {t(ALARM_LABEL.get(alarm, alarm.replace('_', ' ')), language)}"
     if e["kind"] == "transition_refused":
         return f"{what}: {data.get('action', '')} ({data.get('reason', '')})"
     if e["kind"] == "suggestions_shown":
-        return f"{what} ({len(data.get('ranked', []))})"
+        return f"{what} ({len(event_data.ranked_of(data))})"
     return what
 
 
@@ -218,17 +223,17 @@ def suggestion_rows(
         if e["kind"] == "dispatched" and e["unit_id"] not in sent:
             sent[e["unit_id"]] = f"{t('sent', language)} {local(e['at'], tz)} {e['actor']}"
     shown = _shown_at_dispatch(events)
-    ranked = (shown.get("data") or {}).get("ranked", []) if shown else []
+    ranked = event_data.ranked_of(event_data.data_of(shown)) if shown else []
     rows = [
         [
             f"#{n}",
-            r.get("call_sign") or call_signs.get(r["unit_id"], r["unit_id"]),
-            "" if r.get("eta_s") is None else f"{r['eta_s'] / 60:.1f} min",
-            sent.get(r["unit_id"], t("not sent", language)),
+            event_data.call_sign_of(r, call_signs),
+            event_data.eta_text(r.get("eta_s")),
+            sent.get(event_data.unit_of(r), t("not sent", language)),
         ]
         for n, r in enumerate(ranked, start=1)
     ]
-    suggested = {r["unit_id"] for r in ranked}
+    suggested = {event_data.unit_of(r) for r in ranked}
     rows += [
         ["–", call_signs.get(u, u), t("override", language), s]
         for u, s in sent.items()
@@ -258,3 +263,18 @@ def footer(review: Review, tz: ZoneInfo, generated_at: datetime | None, language
     if generated_at is None:
         return f"dispatchmap · {window}"
     return f"dispatchmap · {window} · {t('Generated', language)} {local(generated_at, tz, True)}"
+
+
+def chain_line(review: Review, language: str) -> str | None:
+    """The event log's hash-chain head that covers the incident's events
+    (seq and the first 12 hex digits of its SHA-256), to compare with
+    `dispatchmap audit verify` later; None when the log was empty."""
+    chain = review.chain
+    if chain is None:
+        return None
+    if chain.incident_seq is None:
+        covers = t("this incident has no event", language)
+    else:
+        covers = f"{t(COVERS, language)} {chain.incident_seq}"
+    head = f"{t('seq', language)} {chain.head_seq} · sha256 {chain.short_hash}"
+    return f"{t('Event log chain head', language)}: {head} · {covers}"

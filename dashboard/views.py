@@ -371,17 +371,19 @@ def untied_devices_geojson(
 ) -> dict[str, Any]:
     """Devices tied to no unit (rows of ``geo.queries.untied_devices``) as
     points; ``tie`` says "not on the roster" (kind 'unknown') or "no unit",
-    ``presence`` is judged as for units, ``fix_time`` is local to ``tz``."""
-    return _collection(
-        [
-            _feature(
-                r["lon"],
-                r["lat"],
-                _untied_props(r, presence(r["fix_age_s"], stale_s, offline_s), tz, lang),
-            )
-            for r in rows
-        ]
-    )
+    ``presence`` is judged as for units, ``fix_time`` is local to ``tz``.
+    ``more`` (a foreign member Leaflet ignores) counts the untied devices the
+    query left out (its ``untied_n`` minus the rows)."""
+    features = [
+        _feature(
+            r["lon"],
+            r["lat"],
+            _untied_props(r, presence(r["fix_age_s"], stale_s, offline_s), tz, lang),
+        )
+        for r in rows
+    ]
+    in_all = max((r.get("untied_n", 0) for r in rows), default=0)
+    return {**_collection(features), "more": max(in_all - len(rows), 0)}
 
 
 def untied_devices_key(collection: dict[str, Any]) -> str:
@@ -392,4 +394,5 @@ def untied_devices_key(collection: dict[str, Any]) -> str:
         (p["id"], p["fix_at"], p["presence"], p["on_roster"])
         for p in (f["properties"] for f in collection["features"])
     )
-    return hashlib.sha1(repr(marks).encode(), usedforsecurity=False).hexdigest()[:16]
+    shown = repr((marks, collection.get("more", 0)))  # a count left out changes the legend
+    return hashlib.sha1(shown.encode(), usedforsecurity=False).hexdigest()[:16]

@@ -61,9 +61,19 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )
-    db.add_parser("upgrade", help="apply the numbered SQL migrations not yet applied").set_defaults(
-        func=admin.cmd_db_upgrade
+    db.add_parser(
+        "upgrade",
+        help="apply the numbered SQL migrations not yet applied; create the program roles "
+        "(dm_ingest, dm_dispatcher, dm_dashboard) and grant their rights",
+    ).set_defaults(func=admin.cmd_db_upgrade)
+    audit = sub.add_parser("audit", help="the tamper-evident logs").add_subparsers(
+        dest="audit_command", required=True
     )
+    audit.add_parser(
+        "verify",
+        help="recompute the hash chains of the event log and the audit log; "
+        "exit 1 naming the first row that does not fit",
+    ).set_defaults(func=admin.cmd_audit_verify)
     city = sub.add_parser(
         "load-city", help="load roads from an OSM extract and the station's furniture"
     )
@@ -104,6 +114,12 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="simulated 110 calls published on dm/incidents (per simulated hour)",
+    )
+    sim.add_argument(
+        "--credentials",
+        type=Path,
+        help="credentials.csv of feeds.broker_auth: connect each device as its own user "
+        "(default DM_SIM_CREDENTIALS; unset: one connection as MQTT_URL's user)",
     )
     sim.add_argument(
         "--fault-labels", type=Path, help="append a JSON line per injected fault to this file"

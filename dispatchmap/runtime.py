@@ -1,29 +1,47 @@
 """Resolving where the servers are: the configured ones, or private ones
-started under the state folder (see :mod:`dispatchmap.services`)."""
+started under the state folder (see :mod:`dispatchmap.services`); a private
+broker runs the production configuration with users made from the roster."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-from dispatchmap.services import EmbeddedMosquitto, EmbeddedPostgres
+from dispatchmap.services import EmbeddedPostgres, ProductionMosquitto
 from dispatchmap.settings import ServerSettings
+from feeds.broker_auth import read_known_passwords, write_broker_auth
+from feeds.topics import Topics
 
 log = logging.getLogger("dispatchmap")
 DEMO_DATABASE = "dispatchmap"
+DEMO_OWNER = "dispatchmap_owner"
 
 
 @dataclass(frozen=True)
-class Servers:
-    database_url: str
-    mqtt_url: str
-    embedded: bool
+class Broker:
+    """Where the broker is. ``credentials_csv`` is set for a private broker
+    running the production configuration: every program needs a user from it."""
+
+    url: str
+    credentials_csv: Path | None = None
+
+    def url_for(self, username: str) -> str:
+        """``url`` with ``username`` and its password from ``credentials_csv``
+        (unchanged for a configured broker: its URL says who connects)."""
+        if self.credentials_csv is None:
+            return self.url
+        passwords = read_known_passwords(self.credentials_csv)
+        parts = urlsplit(self.url)
+        userinfo = f"{quote(username, safe='')}:{quote(passwords[username], safe='')}"
+        return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
 
 
 def create_database(admin_url: str, name: str) -> str:
@@ -35,18 +53,58 @@ def create_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-@contextlib.contextmanager
-def servers(settings: ServerSettings) -> Iterator[Servers]:
-    """The configured servers, or private ones that live as long as the block."""
-    with contextlib.ExitStack() as stack:
-        db_url, mqtt_url = settings.database_url, settings.mqtt_url
-        state: Path = settings.state_dir
-        if db_url is None:
-            pg = stack.enter_context(EmbeddedPostgres(state / "postgres"))
-            db_url = create_database(pg.url, DEMO_DATABASE)
-            log.info("private PostgreSQL on port %s (data in %s)", pg.port, pg.data)
-        if mqtt_url is None:
-            mq = stack.enter_context(EmbeddedMosquitto(state / "mosquitto"))
-            mqtt_url = mq.url
-            log.info("private Mosquitto on port %s", mq.port)
-        yield Servers(db_url, mqtt_url, settings.database_url is None or settings.mqtt_url is None)
+def create_owned_database(admin_url: str, name: str, owner: str) -> str:
+    """As the superuser of ``admin_url``: role ``owner`` (not a superuser),
+    database ``name`` owned by it with PostGIS and pgRouting (which need a
+    superuser), and anything an older run left owned by the superuser handed
+    over. Idempotent. Returns the database's URL as ``owner``."""
+    from geo import queries
+    from geo.roles import with_user
+
+    owner_id, name_id = sql.Identifier(owner), sql.Identifier(name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(queries.sql("role_exists"), (owner,)).fetchone()
+        if not (row and row[0]):
+            conn.execute(sql.SQL(queries.sql("create_owner_role")).format(owner=owner_id))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        made = "alter_database_owner" if exists else "create_owned_database"
+        conn.execute(sql.SQL(queries.sql(made)).format(name=name_id, owner=owner_id))
+    db_admin_url = admin_url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(db_admin_url, autocommit=True) as conn:
+        conn.execute(queries.sql("create_city_extensions"))
+        for (statement,) in conn.execute(queries.sql("hand_over_statements"), {"owner": owner}):
+            conn.execute(statement)
+    return with_user(db_admin_url, owner)
+
+
+def database(settings: ServerSettings, stack: contextlib.ExitStack) -> str:
+    """The configured database, or a private PostgreSQL living as long as ``stack``."""
+    if settings.database_url is not None:
+        return settings.database_url
+    pg = stack.enter_context(EmbeddedPostgres(settings.state_dir / "postgres"))
+    log.info("private PostgreSQL on port %s (data in %s)", pg.port, pg.data)
+    return create_owned_database(pg.url, DEMO_DATABASE, DEMO_OWNER)
+
+
+def broker(
+    settings: ServerSettings,
+    stack: contextlib.ExitStack,
+    roster_rows: Iterable[Mapping[str, Any]],
+    topics: Topics,
+) -> Broker:
+    """The configured broker, or a private Mosquitto living as long as ``stack``
+    that runs the production configuration: anonymous clients refused, one
+    user per device of ``roster_rows`` and per service, and the ACL, all
+    generated now into ``state_dir/broker-auth`` (credentials 0600, the folder
+    0700; passwords issued before are kept). One ingest user: the demo runs
+    one ingest worker."""
+    if settings.mqtt_url is not None:
+        return Broker(settings.mqtt_url)
+    folder = settings.state_dir / "broker-auth"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    rows = [{key: str(value or "") for key, value in row.items()} for row in roster_rows]
+    auth = write_broker_auth(rows, folder, topics, ingest_workers=1)
+    mq = stack.enter_context(ProductionMosquitto(settings.state_dir / "mosquitto", auth))
+    log.info("private Mosquitto on port %s (production configuration)", mq.port)
+    return Broker(mq.url, auth.credentials_csv)

@@ -16,12 +16,23 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from feeds.broker_auth import BrokerAuthPaths
 
 PG_BIN = Path(os.environ.get("DM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MOSQUITTO = os.environ.get("DM_MOSQUITTO_BIN", "/usr/sbin/mosquitto")
+DEPLOY_MOSQUITTO_CONF = Path(__file__).resolve().parents[1] / "deploy/mosquitto/mosquitto.conf"
+# Options that belong to the listener above them (mosquitto.conf(5)): they go
+# with their listener when it is swapped, and away with it when it is dropped.
+LISTENER_OPTIONS = frozenset(
+    {"cafile", "certfile", "keyfile", "tls_version", "require_certificate"}
+    | {"use_username_as_clientid"}
+)
 
 
 class ServiceError(RuntimeError):
@@ -230,6 +241,10 @@ class EmbeddedMosquitto(_Service):
             ]
         )
 
+    def log_text(self) -> str:
+        """What the broker has logged so far (its stdout and stderr)."""
+        return (self.folder / "mosquitto.log").read_text(errors="replace")
+
     def start(self) -> None:
         if shutil.which(MOSQUITTO) is None:
             raise ServiceError(f"{MOSQUITTO} not found: run `make setup`")
@@ -255,3 +270,98 @@ class EmbeddedMosquitto(_Service):
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsListener:
+    """A private broker's TLS listener: its port and the PEM files it serves."""
+
+    port: int
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+
+
+def production_config(
+    deploy_text: str,
+    *,
+    port: int,
+    auth: BrokerAuthPaths,
+    folder: Path,
+    tls: TlsListener | None = None,
+    extra: tuple[str, ...] = (),
+) -> str:
+    """``deploy/mosquitto/mosquitto.conf`` (its text) for a private broker.
+
+    Only what names production places is swapped: the first listener moves to
+    ``127.0.0.1:port`` (its own options kept under it); the second (TLS) one
+    to ``127.0.0.1:tls.port`` with ``tls``'s certificate files, or it is
+    dropped with its options when ``tls`` is None, as are any others. The
+    password file and ACL are ``auth``'s, persistence goes to ``folder``, the
+    pid file goes, the log goes to stdout, and the broker keeps running as the
+    user who started it (as root it would drop to ``mosquitto``, which cannot
+    read root's 0640 files). Every other setting, authentication and the ACL
+    included, is production's.
+    """
+    swap = {
+        "password_file": f"password_file {auth.password_file}",
+        "acl_file": f"acl_file {auth.acl_file}",
+        "persistence_location": f"persistence_location {folder}/",
+        "log_dest": "log_dest stdout",
+        "pid_file": None,
+        "user": None,
+    }
+    files = {} if tls is None else {k: getattr(tls, k) for k in ("cafile", "certfile", "keyfile")}
+    ports = {"plain": port, "tls": tls.port if tls else 0}
+    out, listeners, mode = [], 0, "global"
+    for line in deploy_text.splitlines():
+        key = line.split()[0] if line.strip() and not line.startswith("#") else ""
+        if key == "listener":
+            listeners += 1
+            mode = {1: "plain", 2: "tls" if tls else "drop"}.get(listeners, "drop")
+            if mode != "drop":
+                out.append(f"listener {ports[mode]} 127.0.0.1")
+        elif key in LISTENER_OPTIONS and mode != "global":
+            if mode != "drop":
+                out.append(f"{key} {files[key]}" if mode == "tls" and key in files else line)
+        elif key:
+            mode = "global"
+            if (replacement := swap.get(key, line)) is not None:
+                out.append(replacement)
+    if listeners == 0:
+        raise ServiceError("the deploy config has no listener to swap")
+    return "\n".join([*out, f"user {pwd.getpwuid(os.geteuid()).pw_name}", *extra, ""])
+
+
+class ProductionMosquitto(EmbeddedMosquitto):
+    """A private Mosquitto running the production configuration
+    (:func:`production_config`) against generated credentials and ACL: the
+    demo's broker, and the one the broker tests prove. With ``tls`` (the
+    certificate files) it also serves TLS on ``tls_port``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        auth: BrokerAuthPaths,
+        deploy_conf: Path = DEPLOY_MOSQUITTO_CONF,
+        extra: tuple[str, ...] = (),
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        super().__init__(folder)
+        self.auth, self.deploy_conf, self.extra = auth, deploy_conf, extra
+        self.tls = None if tls is None else TlsListener(free_port(), *tls)
+
+    def config(self) -> str:
+        return production_config(
+            self.deploy_conf.read_text(),
+            port=self.port,
+            auth=self.auth,
+            folder=self.folder,
+            tls=self.tls,
+            extra=self.extra,
+        )
+
+    def start(self) -> None:
+        super().start()
+        if self.tls is not None:
+            wait_for_port(self.tls.port, 15, self.proc)

@@ -7,12 +7,13 @@ a private server under ``DM_STATE_DIR`` (see :mod:`dispatchmap.services`).
 
 from __future__ import annotations
 
+import ssl
 from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,20 +28,78 @@ class ServerSettings(BaseSettings):
     mqtt_url: str | None = Field(
         default=None, validation_alias=AliasChoices("MQTT_URL", "DM_MQTT_URL")
     )
+    # The CA that signed the broker's certificate, for mqtts:// (unset: the
+    # system's trusted CAs).
+    mqtt_ca_file: Path | None = None
     state_dir: Path = Path(".state")
 
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp"):
-            raise ValueError("MQTT_URL must look like mqtt://host:port")
+        if value is not None and urlsplit(value).scheme not in ("mqtt", "tcp", "mqtts"):
+            raise ValueError("MQTT_URL must look like mqtt://host:port or mqtts://host:port")
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _ca_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"DM_MQTT_CA_FILE {value} is not a file")
         return value
 
 
+class ProgramDatabaseSettings(BaseSettings):
+    """How ingest, dispatcher and dashboard reach the database: each as its own
+    role (geo.roles). A program's URL, when set, is used as is; otherwise it is
+    ``DATABASE_URL`` with the role as user and the program's password (unset:
+    none, for local trust auth). ``dispatchmap db upgrade`` sets each role's
+    password from these same settings."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_", extra="ignore")
+
+    ingest_database_url: str | None = None
+    dispatch_database_url: str | None = None
+    dash_database_url: str | None = None
+    ingest_db_password: SecretStr | None = None
+    dispatch_db_password: SecretStr | None = None
+    dash_db_password: SecretStr | None = None
+
+    def url(self, program: str) -> str | None:
+        """The explicit URL of ``program`` (ingest | dispatcher | dashboard), or None."""
+        return {
+            "ingest": self.ingest_database_url,
+            "dispatcher": self.dispatch_database_url,
+            "dashboard": self.dash_database_url,
+        }[program]
+
+    def password(self, program: str) -> str | None:
+        """The password of ``program``'s role, or None."""
+        secret = {
+            "ingest": self.ingest_db_password,
+            "dispatcher": self.dispatch_db_password,
+            "dashboard": self.dash_db_password,
+        }[program]
+        return secret.get_secret_value() if secret is not None else None
+
+
 def mqtt_host_port(url: str) -> tuple[str, int]:
-    """``mqtt://[user:password@]host:port`` -> ``(host, port)``; port defaults to 1883."""
+    """``mqtt[s]://[user:password@]host:port`` -> ``(host, port)``; the port
+    defaults to 1883, for ``mqtts://`` (TLS) to 8883."""
     parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or 1883
+    return parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+
+def mqtt_tls(url: str, ca_file: Path | None = None) -> ssl.SSLContext | None:
+    """The TLS context for an ``mqtts://`` URL, None for plain ``mqtt://``.
+
+    The broker's certificate must chain to ``ca_file`` (else to the system's
+    CAs) and name the URL's host; TLS 1.2 at least, as the broker demands.
+    """
+    if urlsplit(url).scheme != "mqtts":
+        return None
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
@@ -50,6 +109,16 @@ def mqtt_credentials(url: str) -> tuple[str, str | None] | None:
         return None
     password = unquote(parts.password) if parts.password is not None else None
     return unquote(parts.username), password
+
+
+def mqtt_client_id(configured: str | None, url: str, fallback: str) -> str:
+    """The client id a service connects with: ``configured`` if set, else the
+    user name in ``url`` (the id a broker with ``use_username_as_clientid``
+    gives the session anyway), else ``fallback``."""
+    if configured:
+        return configured
+    credentials = mqtt_credentials(url)
+    return credentials[0] if credentials else fallback
 
 
 class TopicSettings(BaseSettings):
@@ -73,7 +142,9 @@ class IngestSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_INGEST_", extra="ignore")
 
-    client_id: str = "dispatchmap-ingest"
+    # Unset: the MQTT user name (MQTT_URL's), else "dispatchmap-ingest". The
+    # production broker keys sessions by user name whatever is set here.
+    client_id: str | None = None
     share_group: str | None = None
     batch_max: int = Field(default=2000, ge=1)
     batch_wait_ms: int = Field(default=100, ge=1)
@@ -133,9 +204,26 @@ class DashboardSettings(BaseSettings):
     demo_login: str | None = None  # shown on the login page under `make demo` only
     session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     secure_cookies: bool = False  # set behind TLS
+    # Host headers answered, "name[:port],...": any other gets 400, so a
+    # DNS-rebinding page cannot read the wall. Unset: host:port,
+    # localhost:port and bare localhost (what a same-machine client without
+    # a port, such as Flask's test client, sends). Set it behind a proxy or
+    # when serving on 0.0.0.0.
+    allowed_hosts: str | None = None
+    # Password checks (argon2id, ~64 MiB each) run at once per process; more: 503.
+    login_concurrency: int = Field(default=2, ge=1)
+    # Failed sign-ins free per account / per address before the back-off,
+    # which starts at login_backoff_s and doubles up to login_backoff_max_s.
+    login_account_free_failures: int = Field(default=5, ge=0)
+    login_address_free_failures: int = Field(default=20, ge=0)
+    login_backoff_s: float = Field(default=1.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
     # Local clock times (station time zone) at which shifts change; the wall's
     # response clock and charts cover the shift running now.
     shift_starts: str = "08:00,20:00"
+    # Untied devices drawn on a map, newest fix first; the rest are counted in
+    # the legend (one client inventing 500 device ids must not draw 500 markers).
+    untied_shown: int = Field(default=50, ge=1, le=1000)
     # The web server: gunicorn with this many worker processes, each with this
     # many threads (and as many database connections); "dev" is Flask's
     # development server, one process, kept as the benchmark's baseline.
@@ -143,6 +231,10 @@ class DashboardSettings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64)
     threads: int = Field(default=8, ge=1, le=256)
     access_log: bool = True
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; 0 believes none, so a client cannot
+    # name its own address to the sign-in throttle or the audit log.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
 
     @field_validator("shift_starts")
     @classmethod
@@ -154,6 +246,13 @@ class DashboardSettings(BaseSettings):
         if not starts or len(set(starts)) != len(starts):
             raise ValueError("shift_starts needs at least one time, each once")
         return value
+
+    def allowed_host_names(self) -> frozenset[str]:
+        """The Host header values answered, lower-case (see ``allowed_hosts``)."""
+        if self.allowed_hosts:
+            return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+        bound = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return frozenset({f"{bound}:{self.port}".lower(), f"localhost:{self.port}", "localhost"})
 
     def shift_start_times(self) -> tuple[time, ...]:
         """The configured shift changes as local clock times, earliest first."""
@@ -180,6 +279,10 @@ class SimulatorSettings(BaseSettings):
     rate_hz: float = Field(default=1.0, gt=0)
     speedup: float = Field(default=1.0, gt=0)
     units: int | None = Field(default=None, ge=1)
+    # The credentials table of feeds.broker_auth: one connection per device
+    # with its own user (a production broker). Unset: one connection as
+    # MQTT_URL's user.
+    credentials: Path | None = None
 
 
 class DispatchSettings(BaseSettings):
@@ -187,7 +290,7 @@ class DispatchSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DM_DISPATCH_", extra="ignore")
 
-    client_id: str = "dispatchmap-dispatcher"
+    client_id: str | None = None  # unset: the MQTT user name, else "dispatchmap-dispatcher"
     # A standby dispatcher asks for the dispatcher lock this often (seconds):
     # it takes over within about this long after the active one dies.
     standby_poll_s: float = Field(default=1.0, gt=0, le=10)

@@ -2,10 +2,16 @@
 
 Every terminal gets a user of its own, named by the device id the ingest knows
 it by (``trk-c01``, the radio's ISSI ``2620101``, ``owntracks/c01/phone``), and
-may publish only to its own feed topics; a stolen tracker's password cannot
-move another unit's marker. Two service users read and write the rest:
-``dispatchmap-ingest`` reads the feeds, ``dispatchmap-dispatch`` writes orders
-and reads acknowledgements.
+may publish only to its own topics; a stolen tracker's password cannot move
+another unit's marker. Radios and phones also answer their unit's orders
+(``dm/acks/{unit}``) and receive them (``dm/orders/{unit}``). The service users:
+``dispatchmap-ingest-1`` .. ``-N`` read the feeds (one user per worker, since
+the broker binds each session to its user: ``use_username_as_clientid``),
+``dispatchmap-dispatch`` reads incidents, acks and status keys and writes
+orders, and ``dispatchmap-110`` (the 110 call-taking gateway) writes incidents
+and nothing else. Service grants are the workers' own subscription lists
+(:meth:`Topics.subscriptions`, :meth:`Topics.dispatch_subscriptions`), so the
+ACL cannot drift from what the programs read.
 
 The ACL and the credentials table are built by pure functions; the files are
 written by ``write_broker_auth``, and ``hash_password_file`` is the one place
@@ -30,8 +36,11 @@ from pathlib import Path
 
 from feeds.topics import Topics
 
-INGEST_USER = "dispatchmap-ingest"
+INGEST_USER = "dispatchmap-ingest"  # the workers are INGEST_USER-1 .. INGEST_USER-N
 DISPATCH_USER = "dispatchmap-dispatch"
+GATEWAY_USER = "dispatchmap-110"
+JT808_USER = "dispatchmap-jt808"
+INGEST_WORKERS = 4  # ingest users issued unless told otherwise
 MOSQUITTO_PASSWD = os.environ.get("DM_MOSQUITTO_PASSWD_BIN", "mosquitto_passwd")
 CREDENTIAL_FIELDS = (
     "username",
@@ -72,17 +81,11 @@ class BrokerAuthPaths:
     credentials_csv: Path
 
 
-def orders_topic(topics: Topics, unit_id: str) -> str:
-    """Where dispatch orders for one unit go (``{prefix}/orders/{unit_id}``).
-
-    Topics has no orders yet; this is the one place the shape is spelled out.
-    """
-    return f"{topics.prefix}/orders/{unit_id}"
-
-
-def acks_filter(topics: Topics) -> str:
-    """The filter dispatch reads terminal acknowledgements from (``{prefix}/acks/#``)."""
-    return f"{topics.prefix}/acks/#"
+def ingest_user(worker: int) -> str:
+    """The broker user of ingest worker ``worker`` (1-based): ``dispatchmap-ingest-3``."""
+    if worker < 1:
+        raise ValueError(f"ingest worker numbers start at 1, not {worker}")
+    return f"{INGEST_USER}-{worker}"
 
 
 def _check_name(value: str, what: str, allow_slash: bool = False) -> str:
@@ -102,47 +105,69 @@ def _phone_device(value: str) -> str:
 def device_users(row: Mapping[str, str], topics: Topics) -> list[BrokerUser]:
     """The broker users of one roster row: its tracker, radio and phone, where set.
 
-    A tracker writes its native and NMEA feeds; a radio writes LIP and status
-    and reads its unit's orders; a phone writes its OwnTracks topic and reads
-    that topic's ``/cmd`` (remote commands). Empty device columns are skipped.
+    A tracker writes its native and NMEA feeds; a radio writes LIP, its status
+    keys and its unit's acks, and reads its unit's orders; a phone writes its
+    OwnTracks topic and its unit's acks, and reads its unit's orders and its
+    topic's ``/cmd`` (remote commands). A phone has no status topic: the
+    dispatcher reads status keys from ``{prefix}/status/+``, one topic level,
+    and a phone's id has three; its keys go out as acks. The radio's ISSI is
+    ``radio_issi`` (roster.csv) or ``radio_device`` (the database's roster).
+    Empty device columns are skipped.
     """
     unit = _check_name(row.get("id", ""), "unit id")
     users = []
+    orders, acks = topics.orders(unit), topics.acks(unit)
     if gps := (row.get("gps_device") or "").strip():
         _check_name(gps, "gps_device")
         users.append(BrokerUser(gps, "gps", unit, gps, (topics.gps(gps), topics.nmea(gps))))
-    if issi := (row.get("radio_issi") or "").strip():
+    if issi := (row.get("radio_issi") or row.get("radio_device") or "").strip():
         _check_name(issi, "radio_issi")
-        write = (topics.lip(issi), topics.status(issi))
-        users.append(BrokerUser(issi, "radio", unit, issi, write, (orders_topic(topics, unit),)))
+        write = (topics.lip(issi), topics.status(issi), acks)
+        users.append(BrokerUser(issi, "radio", unit, issi, write, (orders,)))
     if phone := (row.get("phone_device") or "").strip():
         own = topics.owntracks(_phone_device(phone))
-        users.append(BrokerUser(phone, "phone", unit, phone, (own,), (f"{own}/cmd",)))
+        users.append(BrokerUser(phone, "phone", unit, phone, (own, acks), (orders, f"{own}/cmd")))
     return users
 
 
-def service_users(topics: Topics) -> list[BrokerUser]:
-    """The ingest (reads every feed) and dispatch (writes orders, reads acks).
+def service_users(topics: Topics, ingest_workers: int = INGEST_WORKERS) -> list[BrokerUser]:
+    """The ingest workers, the dispatcher, the 110 gateway and the JT/T 808
+    gateway (which republishes its terminals' frames and their emergency
+    alarm bit as a status key; it is a service we run, so it may write any
+    terminal's status topic).
 
-    The ingest's grants are its own subscription filters. Mosquitto 2.0
+    Read grants are the workers' own subscription filters. Mosquitto 2.0
     checks ``topic read`` against the topic of each message it would deliver
     (it grants any subscription), so a shared subscription
     ``$share/<group>/<filter>`` is judged by the underlying topics and the
-    same lines serve workers that split the feed with ``share_group``.
+    same lines serve workers that split the feed with ``share_group``. The
+    dispatcher writes one unit's orders at a time (``{prefix}/orders/+``).
     """
-    ingest = BrokerUser(INGEST_USER, "service", "", "", (), tuple(topics.subscriptions()))
-    orders_all = orders_topic(topics, "#")
-    dispatch = BrokerUser(DISPATCH_USER, "service", "", "", (orders_all,), (acks_filter(topics),))
-    return [ingest, dispatch]
+    if ingest_workers < 1:
+        raise ValueError(f"at least one ingest worker needs a user, not {ingest_workers}")
+    feeds = tuple(topics.subscriptions())
+    users = [
+        BrokerUser(ingest_user(i), "service", "", "", (), feeds)
+        for i in range(1, ingest_workers + 1)
+    ]
+    reads = tuple(topics.dispatch_subscriptions())
+    users.append(BrokerUser(DISPATCH_USER, "service", "", "", (topics.orders("+"),), reads))
+    users.append(BrokerUser(GATEWAY_USER, "service", "", "", (topics.incidents(),)))
+    jt808 = (topics.jt808("+"), topics.status("+"))
+    users.append(BrokerUser(JT808_USER, "service", "", "", jt808))
+    return users
 
 
-def broker_users(rows: Iterable[Mapping[str, str]], topics: Topics) -> list[BrokerUser]:
+def broker_users(
+    rows: Iterable[Mapping[str, str]], topics: Topics, ingest_workers: int = INGEST_WORKERS
+) -> list[BrokerUser]:
     """Every broker user for a roster: the devices in roster order, then the services.
 
     Raises ValueError when two accounts would share a name (a device id listed
     twice, or equal to another kind's id), since they would share a password.
     """
-    users = [u for row in rows for u in device_users(row, topics)] + service_users(topics)
+    users = [u for row in rows for u in device_users(row, topics)]
+    users += service_users(topics, ingest_workers)
     seen: set[str] = set()
     for user in users:
         if user.username in seen:
@@ -200,12 +225,17 @@ def credentials_csv(users: Sequence[BrokerUser], passwords: Mapping[str, str]) -
     return out.getvalue()
 
 
+def read_credentials(path: Path) -> list[dict[str, str]]:
+    """The rows of a credentials CSV written by :func:`write_broker_auth`, in its order."""
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def read_known_passwords(path: Path) -> dict[str, str]:
     """Username -> password from an earlier credentials CSV; empty if there is none."""
     if not path.exists():
         return {}
-    with open(path, newline="") as fh:
-        return {row["username"]: row["password"] for row in csv.DictReader(fh)}
+    return {row["username"]: row["password"] for row in read_credentials(path)}
 
 
 def _write_private(path: Path, text: str, mode: int) -> None:
@@ -236,6 +266,7 @@ def write_broker_auth(
     out_dir: Path,
     topics: Topics | None = None,
     rotate: bool = False,
+    ingest_workers: int = INGEST_WORKERS,
 ) -> BrokerAuthPaths:
     """Write ``acl``, ``passwd`` (hashed) and ``credentials.csv`` into ``out_dir``.
 
@@ -247,7 +278,7 @@ def write_broker_auth(
     topics = topics or Topics()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = BrokerAuthPaths(out_dir / "acl", out_dir / "passwd", out_dir / "credentials.csv")
-    users = broker_users(roster_rows, topics)
+    users = broker_users(roster_rows, topics, ingest_workers)
     known = {} if rotate else read_known_passwords(paths.credentials_csv)
     passwords = assign_passwords(users, known)
     _write_private(paths.acl_file, acl_text(users), 0o640)
@@ -277,9 +308,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rotate", action="store_true", help="issue new passwords to every user, old ones too"
     )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=INGEST_WORKERS,
+        help="ingest users to issue (dispatchmap-ingest-1 .. -N), one per worker process",
+    )
     args = parser.parse_args(argv)
     topics = Topics(args.prefix, args.owntracks_prefix)
-    paths = write_broker_auth(read_roster(args.roster), args.out_dir, topics, args.rotate)
+    rows = read_roster(args.roster)
+    paths = write_broker_auth(rows, args.out_dir, topics, args.rotate, args.ingest_workers)
     for path in (paths.acl_file, paths.password_file, paths.credentials_csv):
         print(path)
     return 0

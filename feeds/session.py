@@ -115,6 +115,7 @@ class AckedSession:
         if credentials is not None:
             self.client.username_pw_set(*credentials)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message  # what the fast path leaves to paho
         self.client.on_publishes = self._on_publishes
 
@@ -123,8 +124,17 @@ class AckedSession:
             log.warning("broker refused connection: %s", reason_code)
             return
         client.subscribe([(f, 1) for f in self.filters()])
-        self.connected.set()
         log.info("connected to broker %s:%s", self.host, self.port)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # Ready only once the broker has the subscriptions: set at CONNACK, a
+        # message published from elsewhere could reach the broker before our
+        # SUBSCRIBE and, on a first connection, be delivered to nobody.
+        refused = [c for c in reason_codes if c.is_failure]
+        if refused:
+            log.warning("broker refused subscriptions: %s", refused)
+            return
+        self.connected.set()
 
     def _on_message(self, client, userdata, msg):
         message = Message(msg.topic, bytes(msg.payload), datetime.now(UTC), msg.mid)

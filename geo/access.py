@@ -23,6 +23,7 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from geo import throttle
 from geo.queries import sql
 
 ROLES = ("wall", "dispatcher", "commander", "reviewer", "admin")
@@ -60,6 +61,8 @@ _DUMMY_HASH = _HASHER.hash("not a password")
 NAME_PATTERN = re.compile(r"[^\W_][\w.]{0,63}")
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; this bounds the work a request causes
+# A name typed at sign-in longer than this is refused before any look-up.
+MAX_LOGIN_NAME_CHARS = 128
 # A wall asks on every refresh; its last use is written at most this often.
 WALL_TOKEN_TOUCH_S = 60.0
 
@@ -168,20 +171,34 @@ def login(
 ) -> tuple[str, User] | None:
     """Check the password and open a session; returns (token, user), or None
     for a wrong name or password or a disabled user. Every attempt is audited
-    (so the caller commits either way); a wrong name costs as much time as a
-    wrong password."""
+    (so the caller commits either way): a name no enabled user has under its
+    masked form (:func:`geo.throttle.masked_name`), never in clear, as it may
+    be a password typed in the wrong field. A wrong name costs as much time as
+    a wrong password. A name over ``MAX_LOGIN_NAME_CHARS`` is refused (audited)
+    without a look-up or a hash."""
+    if len(name) > MAX_LOGIN_NAME_CHARS:
+        audit(conn, "?", "login", False, ip=ip, detail={"refused": "name too long"})
+        return None
     row = conn.execute(sql("login_user"), (name,)).fetchone()
     try:
         _HASHER.verify(row[3] if row else _DUMMY_HASH, password)
         if row is None:
             raise VerificationError("no such user")
     except (VerificationError, InvalidHashError):
-        audit(conn, name or "?", "login", False, ip=ip)
+        audit(conn, login_actor(conn, name, row is not None), "login", False, ip=ip)
         return None
     token = secrets.token_urlsafe(32)
     conn.execute(sql("insert_session"), (token_hash(token), row[0], now, now + lifetime))
     audit(conn, name, "login", True, ip=ip)
     return token, User(int(row[0]), str(row[1]), str(row[2]))
+
+
+def login_actor(conn: psycopg.Connection, name: str, known: bool | None = None) -> str:
+    """How the audit log names whoever typed ``name`` at sign-in: the name of
+    an enabled user (``known``, looked up when None), otherwise its mask."""
+    if known is None:
+        known = conn.execute(sql("login_user"), (name,)).fetchone() is not None
+    return name if known else throttle.masked_name(conn, name)
 
 
 def session_user(conn: psycopg.Connection, token: str | None, now: datetime) -> User | None:

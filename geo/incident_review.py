@@ -19,8 +19,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from geo import incidents as inc
-from geo import queries, retention
+from geo import queries, records, retention
 from geo.alarms import Thresholds
+from geo.records import ChainCover
 from geo.replay import Track, segment_between
 from geo.replay_window import MARGIN_S, incident_window
 from geo.response import intervals
@@ -105,7 +106,9 @@ class Review:
     """One incident for its report. ``incident`` is the row of
     ``review_incident.sql``; ``events`` its log, oldest first; ``tracks`` the
     units dispatched to it, cut to [start, end]; ``roads`` (car, [[lon, lat],
-    ...]) meeting ``extent``; ``intervals`` as :func:`geo.response.intervals`."""
+    ...]) meeting ``extent``; ``intervals`` as :func:`geo.response.intervals`;
+    ``chain`` the event log's hash-chain head covering its events (None: an
+    empty log)."""
 
     incident: dict[str, Any]
     events: list[dict[str, Any]]
@@ -116,6 +119,7 @@ class Review:
     extent: BBox
     roads: list[tuple[bool, list[list[float]]]]
     intervals: dict[str, float | None]
+    chain: ChainCover | None = None
 
 
 def review_incident(conn: psycopg.Connection, incident_id: int) -> dict[str, Any] | None:
@@ -179,4 +183,5 @@ def load_review(
         extent=extent,
         roads=review_roads(conn, extent),
         intervals=intervals(clock) if clock else {},
+        chain=records.chain_cover(conn, incident_id),
     )

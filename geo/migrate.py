@@ -1,8 +1,10 @@
 """Numbered SQL migrations from ``geo/sql/schema/NNN_name.sql``.
 
 ``upgrade(conn)`` applies the files not yet recorded in ``schema_migrations``,
-each in its own transaction, in number order. An applied file is never edited:
-its checksum is recorded and a mismatch is an error, not a silent skip.
+in number order, in one transaction. Around them it creates the programs'
+roles if missing and re-grants their rights (:mod:`geo.roles`). An applied
+file is never edited: its checksum is recorded and a mismatch is an error,
+not a silent skip.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
+
+from geo import roles
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -58,10 +62,12 @@ def applied(conn: psycopg.Connection) -> dict[int, str]:
 
 
 def upgrade(conn: psycopg.Connection) -> list[Migration]:
-    """Apply what is missing; return what was applied now (empty when up to date)."""
+    """Apply what is missing; return what was applied now (empty when up to
+    date). The program roles' rights are granted afresh either way."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(4242001)")  # one upgrader at a time
         done = applied(conn)
+        roles.create_program_roles(conn)
         todo = []
         for migration in shipped():
             if migration.version in done:
@@ -78,4 +84,5 @@ def upgrade(conn: psycopg.Connection) -> list[Migration]:
                 "INSERT INTO schema_migrations (version, name, sha256) VALUES (%s, %s, %s)",
                 (migration.version, migration.name, migration.sha256),
             )
+        roles.grant_program_roles(conn)
     return todo

@@ -206,15 +206,20 @@ def replay_incident_changes(
 
 
 def untied_devices(
-    conn: psycopg.Connection, now: datetime, max_age_s: float
+    conn: psycopg.Connection, now: datetime, max_age_s: float, shown: int = 50
 ) -> list[dict[str, Any]]:
     """Devices tied to no unit (``kind`` 'unknown' when not on the roster) whose
-    latest fix is at most ``max_age_s`` seconds old at ``now``, by device id,
-    with ``format``, ``fix_at``, ``fix_age_s``, ``speed_kmh``, ``acc_m`` (metres;
-    None where the device did not say) and ``lon``/``lat`` (WGS84 degrees)."""
+    latest fix is at most ``max_age_s`` seconds old at ``now``: the ``shown``
+    newest by fix time, by device id, with ``format``, ``fix_at``,
+    ``fix_age_s``, ``speed_kmh``, ``acc_m`` (metres; None where the device did
+    not say), ``lon``/``lat`` (WGS84 degrees) and ``untied_n``, how many
+    untied devices there are in all (``shown`` or fewer are returned)."""
     if max_age_s <= 0:
         raise ValueError(f"max_age_s must be positive, not {max_age_s}")
-    return _rows(conn, "untied_devices", {"now": now, "max_age_s": max_age_s})
+    if shown < 1:
+        raise ValueError(f"shown must be at least 1, not {shown}")
+    params = {"now": now, "max_age_s": max_age_s, "shown": shown}
+    return _rows(conn, "untied_devices", params)
 
 
 def jt808_terminals(conn: psycopg.Connection) -> dict[str, str]:

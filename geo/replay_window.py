@@ -25,6 +25,12 @@ from geo.retention import BBox
 
 MARGIN_S = 120.0
 """Seconds shown before an incident's creation and after its closing."""
+MAX_WINDOW_S = 12 * 3600.0
+"""The longest window the replay page loads (it holds a window's tracks in
+memory; seven days of a fleet were 1.2 M fixes, 725 MiB). The CLI's export
+streams in chunks and takes any length."""
+TIME_TEXT_CHARS = 40
+"""The longest time text read: ISO 8601 with microseconds and offset is 32."""
 
 Progress = Callable[[int, int, int], object]
 """Called after each chunk with (units read, units in all, fixes read)."""
@@ -53,6 +59,43 @@ def check_bbox(values: Sequence[Any]) -> BBox:
     if not (min_lon < max_lon and min_lat < max_lat):
         raise ValueError("min_lon must be below max_lon and min_lat below max_lat")
     return min_lon, min_lat, max_lon, max_lat
+
+
+def window_problem(start: datetime, end: datetime, max_s: float | None) -> str | None:
+    """Why [start, end] is not a window to replay, or None: the end not after
+    the start, or (with ``max_s``) longer than ``max_s`` seconds."""
+    if end <= start:
+        return "must be after the start"
+    if max_s is not None and (end - start).total_seconds() > max_s:
+        return f"a window is at most {max_s / 3600:.0f} h"
+    return None
+
+
+def parse_instant(text: Any) -> datetime:
+    """An ISO 8601 time with its UTC offset (as a window is stored) -> an
+    aware datetime; ValueError for anything else (no offset, not text, longer
+    than :data:`TIME_TEXT_CHARS`)."""
+    if not isinstance(text, str) or len(text) > TIME_TEXT_CHARS:
+        raise ValueError("an ISO 8601 time with its UTC offset expected")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("an ISO 8601 time with its UTC offset expected") from None
+    if parsed.tzinfo is None:
+        raise ValueError("the time has no UTC offset")
+    return parsed
+
+
+def parse_window(
+    start: Any, end: Any, max_s: float | None = MAX_WINDOW_S
+) -> tuple[datetime, datetime]:
+    """A stored window (two ISO 8601 times with offsets) -> (start, end);
+    ValueError saying what is wrong (see :func:`parse_instant`,
+    :func:`window_problem`)."""
+    t1, t2 = parse_instant(start), parse_instant(end)
+    if problem := window_problem(t1, t2, max_s):
+        raise ValueError(f"end: {problem}")
+    return t1, t2
 
 
 def in_bbox(lon: float | None, lat: float | None, bbox: BBox) -> bool:

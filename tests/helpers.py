@@ -1,4 +1,7 @@
-"""Small builders shared by tests that need running pieces (ingest, publisher, web)."""
+"""Small builders shared by tests that need running pieces (ingest, publisher, web).
+
+Ingest, dispatcher and dashboard connect as their own roles (geo.roles), as
+`dispatchmap ingest | dispatcher | serve` do: ``db_url`` is the owner's URL."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import paho.mqtt.client as mqtt
 from feeds.ingest import IngestWorker
 from feeds.pipeline import Limits, Pipeline
 from feeds.topics import Topics
+from geo.roles import role_url
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DashboardSettings
@@ -26,7 +30,7 @@ def running_ingest(
     worker = IngestWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=db_url,
+        database_url=role_url(db_url, "ingest"),
         topics=topics,
         pipeline=Pipeline(topics, Limits()),
         client_id=client_id or f"ingest-{uuid.uuid4().hex[:8]}",
@@ -44,10 +48,18 @@ def running_ingest(
         thread.join(10)
 
 
+Credentials = tuple[str, str | None]
+
+
 @contextmanager
-def publisher(host: str, port: int) -> Iterator[mqtt.Client]:
-    """A connected QoS 1 publisher; ``wait_for_publish`` on what it sends."""
+def publisher(
+    host: str, port: int, credentials: Credentials | None = None
+) -> Iterator[mqtt.Client]:
+    """A connected QoS 1 publisher (as ``credentials``' user if given);
+    ``wait_for_publish`` on what it sends."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    if credentials is not None:
+        client.username_pw_set(*credentials)
     client.connect(host, port)
     client.loop_start()
     try:
@@ -64,7 +76,14 @@ def publish_all(client: mqtt.Client, messages: list[tuple[str, bytes]]) -> None:
 
 
 @contextmanager
-def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limits):
+def running_dispatcher(
+    db_url: str,
+    host: str,
+    port: int,
+    topics: Topics,
+    credentials: Credentials | None = None,
+    **limits,
+):
     """A dispatch worker on its own thread, with quick timers for tests."""
     from feeds.dispatcher import DispatchWorker
     from geo.alarms import Thresholds
@@ -72,11 +91,12 @@ def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limi
     worker = DispatchWorker(
         mqtt_host=host,
         mqtt_port=port,
-        database_url=db_url,
+        database_url=role_url(db_url, "dispatcher"),
         topics=topics,
         client_id=f"dispatch-{uuid.uuid4().hex[:8]}",
         thresholds=Thresholds(**limits),
         tick_s=0.2,
+        credentials=credentials,
     )
     worker.start()
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -93,11 +113,15 @@ def running_dispatcher(db_url: str, host: str, port: int, topics: Topics, **limi
 class Inbox:
     """Collects what arrives on some topics, for tests to wait on."""
 
-    def __init__(self, host: str, port: int, topic: str) -> None:
+    def __init__(
+        self, host: str, port: int, topic: str, credentials: Credentials | None = None
+    ) -> None:
         self.messages: list[tuple[str, bytes]] = []
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"inbox-{uuid.uuid4().hex[:8]}"
         )
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, bytes(m.payload)))
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
@@ -137,9 +161,12 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
     from dispatchmap.settings import PresenceSettings
     from geo.db import open_pool
 
-    pool = open_pool(db_url, max_size=pool_size)
+    port = free_port()
+    # The Host header check answers the bound address and port only.
+    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    pool = open_pool(role_url(db_url, "dashboard"), max_size=pool_size)
     app = create_app(settings, PresenceSettings(), pool)
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -212,3 +239,25 @@ def running_jt808_gateway(db_url: str, host: str, port: int, topics: Topics, lim
         thread.join(10)
         broker.stop()
         loop.close()
+
+
+def http_exchange(url: str, data: dict | bytes | None = None, headers: dict | None = None):
+    """(status, headers, body text) of one request (a dict ``data`` is posted
+    as a form), redirects not followed, its socket closed whatever the answer."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    if isinstance(data, dict):
+        data = urllib.parse.urlencode(data).encode()
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, data, headers or {}), timeout=60) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers, exc.read().decode()

@@ -7,11 +7,13 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import psycopg
 
 from dispatchmap.services import free_port
@@ -35,6 +37,15 @@ def units_with_fixes(db_url: str) -> int:
         return 0
 
 
+def connected_as(db_url: str) -> set[str]:
+    """The users connected to ``db_url``'s database now."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -47,6 +58,19 @@ def alive(pid: int) -> bool:
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def anonymous_connack(port: int) -> str:
+    """The broker's answer to a client with no user name."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-anonymous")
+    answers: list[str] = []
+    client.on_connect = lambda c, u, flags, rc, props: answers.append(str(rc))
+    client.connect("127.0.0.1", port)
+    try:
+        wait_until(lambda: client.loop(0.1) is not None and answers, message="CONNACK")
+    finally:
+        client.disconnect()
+    return answers[0]
 
 
 def run_demo(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int]:
@@ -97,6 +121,9 @@ def test_demo_on_given_servers_moves_units_and_stops_cleanly(
     try:
         # Every unit of the roster reports through broker and ingest into PostGIS.
         wait_until(lambda: units_with_fixes(empty_db_url) == 40, 60, 0.5, message="40 units")
+        # ingest, dispatcher and dashboard as their roles, not as DATABASE_URL's superuser
+        programs = {"dm_ingest", "dm_dispatcher", "dm_dashboard"}
+        wait_until(lambda: programs <= connected_as(empty_db_url), 10, message="program roles")
     finally:
         pids = stop_demo(proc, log)
     assert len(pids) == 4  # ingest, dispatcher, simulate, serve
@@ -114,6 +141,17 @@ def test_demo_without_servers_runs_its_own_and_stops_them(tmp_path):
     try:
         url = f"postgresql://postgres@127.0.0.1:{pg_port}/dispatchmap"
         wait_until(lambda: units_with_fixes(url) >= 30, 60, 0.5, message="units in private db")
+        # Its broker runs the production configuration: no anonymous clients,
+        # every program and device a user from a private credentials table.
+        assert anonymous_connack(mq_port) == "Not authorized"
+        credentials = tmp_path / "state" / "broker-auth" / "credentials.csv"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        with psycopg.connect(url) as conn:
+            owner = conn.execute(
+                "SELECT pg_get_userbyid(datdba), rolsuper FROM pg_database"
+                " JOIN pg_roles ON pg_roles.oid = datdba WHERE datname = current_database()"
+            ).fetchone()
+        assert owner == ("dispatchmap_owner", False)  # the private database's owner is no superuser
     finally:
         pids = stop_demo(proc, log)
     assert not any(alive(p) for p in pids)

@@ -13,13 +13,16 @@ from typing import Any
 import flask
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
-from dashboard import auth, ids
+from dashboard import auth, checks, ids
 from dashboard.deps import Deps
 from dashboard.layout import admin as layout
 from geo import access, admin
 
 USERS = "manage_users"
 TOKENS = "manage_wall_tokens"
+# Typed fields are bounded here (400 beyond); within the bound, what is wrong
+# with them is shown next to the field (geo.access checks names, roles, passwords).
+PASSWORD_CHARS = checks.MAX_PASSWORD_TEXT_CHARS
 USER_BUTTONS = (ids.ADMIN_SET_ROLE, ids.ADMIN_RESET, ids.ADMIN_DISABLE, ids.ADMIN_ENABLE)
 
 
@@ -109,7 +112,8 @@ def register(app: Dash, deps: Deps) -> None:
         prevent_initial_call=True,
     )
     def add_user(_n: int | None, name: str | None, role: str | None, password: str | None) -> Any:
-        name, role, password = (name or "").strip(), role or "", password or ""
+        name, role = checks.text(name, "name").strip(), checks.text(role, "role")
+        password = checks.text(password, "password", PASSWORD_CHARS)
         result = _act(
             deps,
             USERS,
@@ -132,6 +136,8 @@ def register(app: Dash, deps: Deps) -> None:
         prevent_initial_call=True,
     )
     def change(_r: Any, _p: Any, _d: Any, _e: Any, user: Any, role: Any, password: Any) -> Any:
+        user, role = checks.text(user, "user"), checks.text(role, "role")
+        password = checks.text(password, "password", PASSWORD_CHARS)
         if not user:
             return *_errors("user", {"user": "choose a user"}), "", no_update, no_update
         fields, button = {"user": user, "role": role, "password": password}, str(ctx.triggered_id)
@@ -154,7 +160,7 @@ def register(app: Dash, deps: Deps) -> None:
         prevent_initial_call=True,
     )
     def create_token(_n: int | None, label: str | None) -> Any:
-        label = (label or "").strip()
+        label = checks.text(label, "label").strip()
         result = _act(
             deps,
             TOKENS,
@@ -174,7 +180,7 @@ def register(app: Dash, deps: Deps) -> None:
     def revoke_token(_clicks: list[int | None]) -> Any:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             return no_update, no_update  # the buttons were drawn, not clicked
-        token_id = int(ctx.triggered_id["token"])
+        token_id = checks.integer(ctx.triggered_id["token"], "token", 1)
         result = _act(
             deps,
             TOKENS,
@@ -196,9 +202,10 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def refresh(_changed: str | None, actor: str | None, action: str | None) -> Any:
         auth.require(deps.pool, USERS, USERS)
+        actor, action = checks.text(actor, "actor").strip(), checks.text(action, "action").strip()
         with deps.pool.connection() as conn:
             users, tokens = admin.user_list(conn), admin.wall_token_list(conn)
-            audit = admin.audit_rows(conn, (actor or "").strip(), (action or "").strip())
+            audit = admin.audit_rows(conn, actor, action)
         return (
             layout.users_table(users, deps.tz),
             layout.user_options(users),

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 
-from dashboard import auth, ids, views
+from dashboard import auth, checks, ids, views
 from dashboard.callbacks import desk_dispatch, live
 from dashboard.deps import Deps
 from dashboard.i18n import message, t
@@ -27,6 +27,7 @@ from geo.intake import IntakeError, parse_incident
 CAMERA_SEARCH_M = 400.0
 # Units move, but searching the city on every tick of every desk is waste.
 COVERAGE_MAX_AGE_S = 5.0
+STATUSES = frozenset(layout.UNIT_STATUSES)
 
 
 def page(deps: Deps) -> html.Div:
@@ -85,6 +86,12 @@ def register(app: Dash, deps: Deps) -> None:
         queue_key: str | None,
     ) -> tuple[Any, ...]:
         auth.require(deps.pool, "view_desk", "view_desk")
+        search = checks.text(search, "unit search")
+        kind = None if kind is None else checks.one_of(kind, "unit kind", layout.UNIT_KINDS)
+        status = None if status is None else checks.one_of(status, "unit status", STATUSES)
+        list_key, queue_key = (
+            None if k is None else checks.text(k, "drawn key", 40) for k in (list_key, queue_key)
+        )
         now = datetime.now(UTC)
         with deps.pool.connection() as conn:
             open_rows = queries.open_incidents(conn, now)
@@ -125,7 +132,8 @@ def register(app: Dash, deps: Deps) -> None:
             return no_update
         with deps.pool.connection() as conn:
             rows = queries.unit_positions(conn, datetime.now(UTC))
-        unit = next((r for r in rows if r["id"] == ctx.triggered_id["unit"]), None)
+        wanted = checks.identifier(ctx.triggered_id.get("unit"), "unit", checks.MAX_TEXT_CHARS)
+        unit = next((r for r in rows if r["id"] == wanted), None)
         if unit is None or unit["lat"] is None:
             return no_update
         return {"center": [unit["lat"], unit["lon"]], "zoom": 18, "transition": "flyTo"}
@@ -174,7 +182,7 @@ def register(app: Dash, deps: Deps) -> None:
     def select(clicks: list[int | None]) -> Any:
         if not any(clicks) or not isinstance(ctx.triggered_id, dict):
             return no_update
-        return ctx.triggered_id["incident"]
+        return checks.integer(ctx.triggered_id.get("incident"), "incident", 1)
 
     coverage_cache = CoverageCache(COVERAGE_MAX_AGE_S)
 

@@ -17,7 +17,7 @@ from typing import Any
 from dash import Dash, Input, Output, html, no_update
 from flask import Response
 
-from dashboard import auth, ids
+from dashboard import auth, checks, ids
 from dashboard.deps import Deps
 from dashboard.layout import quality as layout
 from dashboard.layout import quality_drill
@@ -31,6 +31,15 @@ REFRESH_MS = 15000
 REJECTIONS_SHOWN = 20
 TRACK_FIXES = 50
 RIGHT = "view_quality"
+MAX_RECORDS = 100_000  # device rows a page's store may send back (a large fleet has 30,000)
+_TEXT, _COUNT = (str,), (int,)
+RECORD_SCHEMA = {
+    "device_id": _TEXT, "unit_id": (str, type(None)), "call_sign": (str, type(None)),
+    "format": _TEXT, "presence": _TEXT, "fix_age_s": (int, float, type(None)),
+    "messages_n": _COUNT, "rejected_n": _COUNT, "rejected_by_reason": (dict,),
+    "last_message": _TEXT, "last_fix": _TEXT, "acc": _TEXT,
+}  # fmt: skip
+"""What ``layout.device_records`` stores, by key: the JSON types of its values."""
 
 
 @cache
@@ -112,10 +121,19 @@ def register(app: Dash, deps: Deps) -> None:
         Input(ids.QUALITY_SEARCH, "value"),
     )
     def table(records, sort, formats, presences, problems, text) -> Any:
+        rows = checks.records(records, "records", RECORD_SCHEMA, MAX_RECORDS)
+        for row in rows:
+            checks.one_of(row["presence"], "records.presence", tuple(quality.PRESENCE_RANK))
         shown = quality.filter_devices(
-            records or [], formats, presences, bool(problems), text or ""
+            rows,
+            checks.some_of(formats, "formats", quality.FEEDS),
+            checks.some_of(presences, "presence", tuple(layout.PRESENCES)),
+            bool(checks.some_of(problems, "problems", ("yes",))),
+            checks.text(text, "search"),
         )
-        return layout.device_table(quality.worst_first(shown, sort or "worst"))
+        return layout.device_table(
+            quality.worst_first(shown, checks.one_of(sort or "worst", "sort", tuple(layout.SORTS)))
+        )
 
     @app.callback(
         Output(ids.QUALITY_DRILL_TITLE, "children"),
@@ -125,8 +143,11 @@ def register(app: Dash, deps: Deps) -> None:
         Input(ids.URL, "hash"),
     )
     def drill(url_hash: str | None) -> tuple[Any, ...]:
-        device_id = layout.device_from_hash(url_hash)
-        if not device_id:
+        escaped = checks.text(url_hash, "hash", checks.MAX_ID_CHARS * 3)  # %XX: 3 a character
+        device_id = layout.device_from_hash(escaped)
+        if device_id:
+            checks.identifier(device_id, "device_id")
+        else:
             return no_update, no_update, no_update, no_update
         auth.require(deps.pool, RIGHT, "view_quality")
         with deps.pool.connection() as conn:

@@ -16,13 +16,12 @@ from typing import Any, NamedTuple
 import flask
 import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
-from werkzeug.exceptions import BadRequest
 
-from dashboard import auth, ids
+from dashboard import auth, checks, ids
+from dashboard import replay_store as store
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
-from geo import incidents as inc
 from geo import queries, replay_window, retention
 from geo.replay import StatusEvent, StatusTimeline, Track, incident_status_events, snapshot_at
 from geo.trails import Trail
@@ -129,21 +128,6 @@ class WindowCache:
             return self._windows[key]
 
 
-Window = tuple[datetime, datetime, rviews.Area | None]
-
-
-def _window(data: dict[str, Any] | None) -> Window | None:
-    """The window in the page's store; None when there is none (or the
-    browser sent an area that is not one)."""
-    if not data:
-        return None
-    try:
-        area = None if data.get("area") is None else replay_window.check_bbox(data["area"])
-    except ValueError:
-        return None
-    return datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]), area
-
-
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.pool.connection() as conn:
@@ -187,6 +171,8 @@ def register(app: Dash, deps: Deps) -> None:
     def area(drawn: dict[str, Any] | None, _n: Any, toolbar: dict[str, Any] | None) -> tuple:
         if ctx.triggered_id == ids.REPLAY_AREA_CLEAR:
             return None, layout.EMPTY, layout.WHOLE_STATION, no_update
+        checks.drawn_ring(drawn)
+        clicks = checks.integer((toolbar or {}).get("n_clicks", 0), "editToolbar.n_clicks")
         found = rviews.drawn_area(drawn)
         if found is None:  # the control emptied itself (below), or a click drew nothing
             return (no_update,) * 4
@@ -194,7 +180,7 @@ def register(app: Dash, deps: Deps) -> None:
         clear = {
             "mode": "remove",
             "action": "clear all",
-            "n_clicks": (toolbar or {}).get("n_clicks", 0) + 1,
+            "n_clicks": clicks + 1,
         }
         return list(found), rviews.area_geojson(found), rviews.area_label(found), clear
 
@@ -214,6 +200,9 @@ def register(app: Dash, deps: Deps) -> None:
     def choose(incident_id: int | None, _n: Any, area: list[float] | None, start: str, end: str,
                before: dict[str, Any] | None) -> tuple:  # fmt: skip
         auth.require(deps.pool, "view_replay", "view_replay")
+        box, previous = checks.area(area), store.window(before)
+        area = list(box) if box else None
+        start, end = checks.text(start, "start"), checks.text(end, "end")
         if ctx.triggered_id == ids.REPLAY_AREA:
             # Same times: the slider stays where it is (see load).
             window = {**before, "area": area, "same_times": True} if before else no_update
@@ -221,19 +210,19 @@ def register(app: Dash, deps: Deps) -> None:
         if ctx.triggered_id == ids.REPLAY_INCIDENT:
             if incident_id is None:
                 return (no_update,) * 6
-            with deps.pool.connection() as conn:
-                found = replay_window.incident_window(inc.incident_events(conn, incident_id))
+            found = replay_window.incident_window(store.incident_log(deps, incident_id))
             if found is None:
                 return no_update, no_update, no_update, "no events logged", "", ""
             t1, t2 = found
+            if too_long := rviews.check_window(t1, t2):
+                return no_update, no_update, no_update, f"its window: {too_long}", "", ""
             shown = rviews.local_text(t1, tz, True), rviews.local_text(t2, tz, True)
-            return _window_data(t1, t2, incident_id, area), *shown, "", "", ""
-        previous = _window(before)
+            return store.window_data(t1, t2, incident_id, area), *shown, "", "", ""
         day = (previous[0] if previous else datetime.now(UTC)).astimezone(tz).date()
         times, errors = rviews.typed_window(start, end, tz, day)
         if times is None:
             return no_update, no_update, no_update, "", errors["start"], errors["end"]
-        return _window_data(*times, None, area), no_update, no_update, "", "", ""
+        return store.window_data(*times, None, area), no_update, no_update, "", "", ""
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "max"),
@@ -249,13 +238,14 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def load(data: dict[str, Any] | None, offset_s: float | None) -> tuple:
         auth.require(deps.pool, "view_replay", "view_replay")
-        window = _window(data)
+        window = store.window(data)
         if window is None or data is None:
             return (no_update,) * 7
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        incident_id = data["incident_id"]
+        log = None if incident_id is None else store.incident_log(deps, incident_id)
         loaded = cache.get(*window)
-        if (incident_id := data.get("incident_id")) is not None:
-            with deps.pool.connection() as conn:
-                log = inc.incident_events(conn, incident_id)
+        if log is not None:
             events = [{**e, "incident_id": incident_id} for e in log]
         else:
             events = loaded.events
@@ -267,7 +257,7 @@ def register(app: Dash, deps: Deps) -> None:
         area = rviews.area_text(loaded.area) if loaded.area else None
         return (
             length_s,
-            (offset_s or 0.0) if data.get("same_times") else 0,  # set either way: redraws
+            offset_s if data.get("same_times") else 0,  # set either way: redraws
             rviews.slider_marks(loaded.start, length_s, tz),
             False,
             layout.timeline(rows),
@@ -293,8 +283,10 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def control(_t: Any, _p: Any, _b: Any, _f: Any, jumps: list, value: float, end: float,
                 speed: int, paused: bool) -> tuple:  # fmt: skip
-        fired, value = ctx.triggered_id, value or 0.0
-        playing = not paused
+        end = checks.number(end, "slider.max", 0.0, replay_window.MAX_WINDOW_S)
+        value = checks.number(value or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        speed = checks.one_of(speed, "speed", layout.SPEEDS)
+        fired, playing = ctx.triggered_id, not checks.flag(paused, "paused")
         if fired == ids.REPLAY_PLAYER:
             value += speed * layout.PLAY_EVERY_MS / 1000
         elif fired == ids.REPLAY_PLAY:
@@ -303,7 +295,8 @@ def register(app: Dash, deps: Deps) -> None:
         elif fired in (ids.REPLAY_BACK, ids.REPLAY_FORWARD):
             value += layout.STEP_S if fired == ids.REPLAY_FORWARD else -layout.STEP_S
         elif isinstance(fired, dict) and any(jumps):
-            value = float(fired["at"])
+            limit = replay_window.MAX_WINDOW_S
+            value = checks.number(fired["at"], "event.at", -limit, limit)
         else:
             return no_update, no_update, no_update
         value = min(max(value, 0.0), end)
@@ -323,11 +316,14 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def moment(offset_s: float | None, trail_min: int, data: dict[str, Any] | None) -> tuple:
         auth.require(deps.pool, "view_replay", "view_replay")
-        window = _window(data)
+        window = store.window(data)
         if window is None:
             return (no_update,) * 5
+        # Not the window's own length: the slider may still hold the last window's moment.
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        trail_min = checks.one_of(trail_min, "trail", layout.TRAIL_MINUTES)
         loaded = cache.get(*window)
-        at = loaded.start + timedelta(seconds=offset_s or 0.0)
+        at = loaded.start + timedelta(seconds=offset_s)
         points = snapshot_at(loaded.tracks, at, stale_s)
         statuses = {u: e.status for u, e in loaded.statuses.statuses_at(at).items()}
         listed = loaded.listed_units()
@@ -336,23 +332,27 @@ def register(app: Dash, deps: Deps) -> None:
             rviews.trails_geojson(loaded.trails, at, trail_min) if trail_min else layout.EMPTY,
             rviews.incidents_geojson_at(loaded.incidents, loaded.incident_statuses, at),
             layout.unit_table(rviews.replay_unit_rows(listed, points, statuses, offline_s)),
-            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s or 0.0)}",
+            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s)}",
         )
 
     @app.server.get("/replay/export.<fmt>")
     def export(fmt: str) -> flask.Response:
         auth.require(deps.pool, "view_replay", "replay_export")
-        if fmt not in ("geojson", "csv"):
-            raise BadRequest("export as .geojson or .csv")
+        checks.one_of(fmt, "format", ("geojson", "csv"))
         today = datetime.now(UTC).astimezone(tz).date()
         args = flask.request.args
-        times, errors = rviews.typed_window(args.get("start"), args.get("end"), tz, today)
+        start, end = (
+            checks.text(args.get("start"), "start"),
+            checks.text(args.get("end"), "end"),
+        )
+        times, errors = rviews.typed_window(start, end, tz, today)
         if times is None:
-            raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items() if v))
+            problem = "; ".join(f"{k}: {v}" for k, v in errors.items() if v)
+            raise checks.BadInput("window", problem, f"{start} – {end}")
         try:
-            area = rviews.parse_area(args.get("area"))
+            area = rviews.parse_area(checks.text(args.get("area"), "area"))
         except ValueError as exc:
-            raise BadRequest(f"area: {exc}") from None
+            raise checks.BadInput("area", str(exc), args.get("area")) from None
         loaded = cache.get(*times, area)
         call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
         t1, t2 = times
@@ -365,14 +365,3 @@ def register(app: Dash, deps: Deps) -> None:
         response = flask.Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-
-def _window_data(
-    start: datetime, end: datetime, incident_id: int | None, area: list[float] | None
-) -> dict[str, Any]:
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "incident_id": incident_id,
-        "area": area,
-    }

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import flask
 from dash import Dash
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
-from dashboard import auth
+from dashboard import auth, checks
 from dashboard.deps import Deps
 from dashboard.report import MAP_ASPECT, incident_report_pdf, report_filename
 from dispatchmap.commands import dispatch_thresholds
@@ -21,10 +21,7 @@ def register(app: Dash, deps: Deps) -> None:
     @app.server.get("/replay/report.pdf")
     def report_pdf() -> flask.Response:
         auth.require(deps.pool, "view_replay", "replay_report")
-        try:
-            incident_id = int(flask.request.args.get("incident", ""))
-        except ValueError:
-            raise BadRequest("report.pdf?incident=ID") from None
+        incident_id = checks.integer_text(flask.request.args.get("incident"), "incident")
         with deps.pool.connection() as conn:
             try:
                 review = load_review(conn, incident_id, MAP_ASPECT)

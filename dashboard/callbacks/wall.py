@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
 
-from dashboard import ids, views
+from dashboard import checks, ids, views
 from dashboard.callbacks import live
 from dashboard.deps import Deps
 from dashboard.layout.quality import wall_tile
@@ -55,7 +55,7 @@ def register(app: Dash, deps: Deps) -> None:
 
     @app.callback(Output(ids.WALL_QUALITY, "children"), Input(ids.TICK, "n_intervals"))
     def quality_tile(n: int | None) -> Any:
-        if n and n % every:
+        if n is not None and checks.integer(n, "n_intervals") % every:
             return no_update
         with deps.pool.connection() as conn:
             return wall_tile(quality.message_totals(conn, datetime.now(UTC), 3600.0))

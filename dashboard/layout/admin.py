@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.checks import MAX_PASSWORD_TEXT_CHARS, MAX_TEXT_CHARS
 from dashboard.layout.desk import labelled_field, page_header
 from dispatchmap.settings import DashboardSettings, DispatchSettings, PresenceSettings
 from geo.access import MIN_PASSWORD_CHARS, ROLES
@@ -89,7 +90,16 @@ def _form_field(form: str, field: str, label: str, control: Any) -> html.Div:
 def _input(
     id_: str, kind: Literal["text", "password"] = "text", placeholder: str = ""
 ) -> dcc.Input:
-    return dcc.Input(id=id_, type=kind, placeholder=placeholder, autoComplete="off", debounce=False)
+    # The browser stops typing where the server's check (dashboard.checks) would refuse.
+    most = MAX_PASSWORD_TEXT_CHARS if kind == "password" else MAX_TEXT_CHARS
+    return dcc.Input(
+        id=id_,
+        type=kind,
+        placeholder=placeholder,
+        autoComplete="off",
+        debounce=False,
+        maxLength=most,
+    )
 
 
 def add_user_form() -> html.Div:
@@ -264,8 +274,18 @@ def audit_filters() -> html.Div:
     return html.Div(
         className="admin-filters",
         children=[
-            dcc.Input(id=ids.ADMIN_AUDIT_ACTOR, placeholder="user (exact)", debounce=True),
-            dcc.Input(id=ids.ADMIN_AUDIT_ACTION, placeholder="action (exact)", debounce=True),
+            dcc.Input(
+                id=ids.ADMIN_AUDIT_ACTOR,
+                placeholder="user (exact)",
+                debounce=True,
+                maxLength=MAX_TEXT_CHARS,
+            ),
+            dcc.Input(
+                id=ids.ADMIN_AUDIT_ACTION,
+                placeholder="action (exact)",
+                debounce=True,
+                maxLength=MAX_TEXT_CHARS,
+            ),
         ],
     )
 

@@ -132,6 +132,7 @@ def queue_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
     return html.Table([head, *body], className="queue")
 
 
+UNIT_KINDS = ("car", "motorbike", "foot")
 UNIT_STATUSES = (
     "available",
     "dispatched",
@@ -153,7 +154,7 @@ def unit_filters(lang: str = "en") -> html.Div:
             ),
             dcc.Dropdown(
                 id=ids.UNIT_KIND,
-                options=[{"label": t(k, lang), "value": k} for k in ("car", "motorbike", "foot")],
+                options=[{"label": t(k, lang), "value": k} for k in UNIT_KINDS],
                 placeholder=t("kind", lang),
             ),
             dcc.Dropdown(
@@ -295,6 +296,7 @@ def desk(
                         className="desk-center",
                         children=[
                             desk_map(roads, beats, bounds, tile_url, tile_attribution, lang),
+                            html.Div(id=ids.DESK_UNTIED_MORE, className="untied-more"),
                             html.Div(
                                 className="panel",
                                 children=[

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.checks import MAX_TEXT_CHARS
 from dashboard.layout.quality_drill import drill_map
 from dashboard.layout.quality_feeds import FEED_NAMES, pct
 from geo.quality import (
@@ -278,6 +279,7 @@ def controls() -> html.Div:
                 type="search",
                 placeholder="device or call sign",
                 debounce=True,
+                maxLength=MAX_TEXT_CHARS,  # the server refuses longer (dashboard.checks)
                 className="q-search",
             ),
         ],

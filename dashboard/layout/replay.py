@@ -9,6 +9,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.checks import MAX_TEXT_CHARS
 from dashboard.layout.desk import labelled_field, page_header
 from dashboard.layout.wall import basemap, centred_view, js
 
@@ -30,6 +31,11 @@ DRAW_OPTIONS = {
 }
 
 
+def _time_input(id_: str) -> dcc.Input:
+    # The browser stops typing where the server's check (dashboard.checks) would refuse.
+    return dcc.Input(id=id_, type="text", debounce=True, maxLength=MAX_TEXT_CHARS)
+
+
 def error_id(name: str) -> str:
     return f"replay-{name}-error"
 
@@ -49,8 +55,8 @@ def window_picker(incidents: list[dict[str, Any]]) -> html.Div:
                 dcc.Dropdown(id=ids.REPLAY_INCIDENT, options=options, placeholder="choose…"),
                 "incident",
             ),
-            _field("Start", dcc.Input(id=ids.REPLAY_START, type="text", debounce=True), "start"),
-            _field("End", dcc.Input(id=ids.REPLAY_END, type="text", debounce=True), "end"),
+            _field("Start", _time_input(ids.REPLAY_START), "start"),
+            _field("End", _time_input(ids.REPLAY_END), "end"),
             html.Button("Load window", id=ids.REPLAY_LOAD, className="primary"),
             area_picker(),
         ],

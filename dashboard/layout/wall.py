@@ -158,8 +158,15 @@ def legend(lang: str = "en") -> html.Div:
                 ]
             ),
             html.Div([html.Span(className="untied-glyph"), t("Untied devices", lang)]),
+            html.Div(id=ids.WALL_UNTIED_MORE, className="untied-more"),
         ],
     )
+
+
+def untied_note(more: int, lang: str = "en") -> str:
+    """What a map says of the untied devices its layer leaves out (see
+    ``DashboardSettings.untied_shown``); "" when it draws them all."""
+    return t("{more} more untied devices not shown", lang, more=more) if more > 0 else ""
 
 
 def header(demo: bool, lang: str = "en") -> html.Div:

@@ -34,6 +34,21 @@ def database_url() -> str:
     return require(ServerSettings().database_url, "DATABASE_URL")
 
 
+def program_database_url(program: str, owner_url: str | None = None) -> str:
+    """Where ``program`` (ingest | dispatcher | dashboard) connects: its own
+    URL setting (``DM_INGEST_DATABASE_URL``, ``DM_DISPATCH_DATABASE_URL``,
+    ``DM_DASH_DATABASE_URL``), else ``owner_url`` or ``DATABASE_URL`` as its
+    role (geo.roles.ROLES); exit if neither is set."""
+    from dispatchmap.settings import ProgramDatabaseSettings
+    from geo.roles import role_url
+
+    cfg = ProgramDatabaseSettings()
+    explicit = cfg.url(program)
+    if explicit:
+        return explicit
+    return role_url(owner_url or database_url(), program, cfg.password(program))
+
+
 def dispatch_thresholds(cfg: DispatchSettings | None = None) -> Thresholds:
     """The dispatcher's alarm timers (``DM_DISPATCH_*``, or ``cfg``), which
     are also the targets an incident report measures its intervals against."""

@@ -14,14 +14,50 @@ SAMPLE_FURNITURE = Path(__file__).resolve().parents[2] / "data" / "helsinki"
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     import psycopg
 
+    from dispatchmap.settings import ProgramDatabaseSettings
     from geo.migrate import upgrade
+    from geo.roles import ROLES, set_role_password
 
+    cfg = ProgramDatabaseSettings()
     with psycopg.connect(database_url()) as conn:
         done = upgrade(conn)
+        for program, role in ROLES.items():
+            if (password := cfg.password(program)) is not None:
+                set_role_password(conn, program, password)
+                print(f"password of role {role} set")
+        conn.commit()
     print(
         f"applied {len(done)} migration(s)" + "".join(f"\n  {m.version:03d}_{m.name}" for m in done)
     )
+    print("program roles: " + ", ".join(ROLES.values()))
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from geo import records
+
+    broken = 0
+    with psycopg.connect(database_url()) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
+        conn.read_only = True
+        for log in records.LOGS:
+            report = records.verify(conn, log)
+            if report.ok:
+                print(
+                    f"{log}: ok, {report.rows} row(s), head seq {report.head_seq} "
+                    f"hash {records.short(report.head_hash)}"
+                )
+                continue
+            broken += 1
+            where = (
+                f" at chain seq {report.seq} (id {report.row_id})"
+                if report.row_id is not None
+                else ""
+            )
+            print(f"{log}: BROKEN{where}: {report.problem}")
+    return 1 if broken else 0
 
 
 def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import secrets
 
-from dispatchmap.commands import require
+from dispatchmap.commands import program_database_url, require
 from dispatchmap.commands.servers import _interrupt_on_sigterm
 
 log = logging.getLogger("dispatchmap.jt808")
@@ -26,7 +26,8 @@ def cmd_jt808_gateway(args: argparse.Namespace) -> int:
 
     servers, cfg, topic_cfg = ServerSettings(), Jt808Settings(), TopicSettings()
     mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    roster = Roster(require(servers.database_url, "DATABASE_URL"))
+    # It only reads which terminals the roster ties to units: the ingest's role.
+    roster = Roster(program_database_url("ingest"))
     if cfg.auth_secret is None:
         log.warning("DM_JT808_AUTH_SECRET unset: terminals register again after a restart")
     secret = (cfg.auth_secret or secrets.token_hex(16)).encode()

@@ -11,17 +11,24 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dispatchmap.commands import database_url, dispatch_thresholds, require
+from dispatchmap.commands import dispatch_thresholds, program_database_url, require
 from dispatchmap.commands.admin import load_city
 
 if TYPE_CHECKING:
-    from dispatchmap.settings import DashboardSettings
+    import paho.mqtt.client as mqtt
+
+    from dispatchmap.settings import DashboardSettings, ServerSettings
     from feeds.dispatcher import DispatchWorker
     from feeds.leadership import Leadership
+    from feeds.sim_connections import DeviceConnections, SharedConnection
+    from feeds.simulator import Inbox, SimUnit
+    from feeds.topics import Topics
 
 log = logging.getLogger("dispatchmap")
+INGEST_CLIENT = "dispatchmap-ingest"  # client id of an ingest with no MQTT user
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -29,6 +36,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         IngestSettings,
         ServerSettings,
         TopicSettings,
+        mqtt_client_id,
         mqtt_credentials,
         mqtt_host_port,
     )
@@ -37,8 +45,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from feeds.topics import Topics
 
     servers, ingest, topic_cfg = ServerSettings(), IngestSettings(), TopicSettings()
-    host, port = mqtt_host_port(require(servers.mqtt_url, "MQTT_URL"))
-    db_url = require(servers.database_url, "DATABASE_URL")
+    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
+    host, port = mqtt_host_port(mqtt_url)
+    db_url = program_database_url("ingest")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
     limits = Limits(
         future_tolerance_s=ingest.future_tolerance_s,
@@ -53,13 +62,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         database_url=db_url,
         topics=topics,
         pipeline=Pipeline(topics, limits),
-        client_id=args.client_id or ingest.client_id,
+        client_id=mqtt_client_id(args.client_id or ingest.client_id, mqtt_url, INGEST_CLIENT),
         share_group=ingest.share_group,
         batch_max=ingest.batch_max,
         batch_wait_ms=ingest.batch_wait_ms,
         queue_max=ingest.queue_max,
-        credentials=mqtt_credentials(servers.mqtt_url or ""),
+        credentials=mqtt_credentials(mqtt_url),
     )
+    _encrypt(worker.session.client, servers)
     _interrupt_on_sigterm()
     if ingest.metrics_port:
         worker.metrics.serve(ingest.metrics_port)
@@ -88,15 +98,9 @@ def _city_area(database_url: str, margin_deg: float) -> tuple[float, float, floa
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import paho.mqtt.client as mqtt
     import psycopg
 
-    from dispatchmap.settings import (
-        ServerSettings,
-        TopicSettings,
-        mqtt_credentials,
-        mqtt_host_port,
-    )
+    from dispatchmap.settings import ServerSettings, SimulatorSettings, TopicSettings
     from feeds.crews import Calls, Crews
     from feeds.faults import FaultInjector
     from feeds.simulator import Inbox, build_fleet, call_places, drive
@@ -117,21 +121,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not fleet:
         sys.exit("dispatchmap simulate: the roster is empty; run `dispatchmap load-city` first")
     topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=f"dispatchmap-sim-{os.getpid()}"
-    )
-    client.max_inflight_messages_set(1000)
-    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    if (credentials := mqtt_credentials(mqtt_url)) is not None:
-        client.username_pw_set(*credentials)
-    host, port = mqtt_host_port(mqtt_url)
     crews = Crews(fleet, topics, args.seed)
     places = call_places(fleet)
     orders = Inbox()
-    client.on_message = lambda c, u, msg: orders.put(msg.topic.rsplit("/", 1)[1], msg.payload)
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.orders("+"), qos=1)
-    client.connect(host, port)
-    client.loop_start()
+    credentials = args.credentials or SimulatorSettings().credentials
+    link = _sim_connections(servers, credentials, topics, orders, fleet)
     stop = threading.Event()
     _interrupt_on_sigterm()
     labels = open(args.fault_labels, "a") if args.fault_labels else None  # noqa: SIM115
@@ -147,7 +141,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         lambda: drive(
             fleet,
             topics,
-            lambda t, p: client.publish(t, p, qos=1),
+            link.publish,
             stop,
             rate_hz=args.rate,
             speedup=args.speedup,
@@ -159,8 +153,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         ),
         stop.set,
     )
-    client.loop_stop()
-    client.disconnect()
+    link.close()
     if labels is not None:
         labels.close()
     if faults is not None:
@@ -168,11 +161,44 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_connections(
+    servers: ServerSettings,
+    credentials: Path | None,
+    topics: Topics,
+    orders: Inbox,
+    fleet: list[SimUnit],
+) -> SharedConnection | DeviceConnections:
+    """One connection per device with its own credentials when a credentials
+    table is given (a production broker), else one connection as MQTT_URL's user."""
+    from dispatchmap.settings import mqtt_credentials, mqtt_host_port, mqtt_tls
+    from feeds.broker_auth import read_credentials
+    from feeds.sim_connections import DeviceConnections, SharedConnection
+
+    mqtt_url = require(servers.mqtt_url, "MQTT_URL")
+    host, port = mqtt_host_port(mqtt_url)
+    tls = mqtt_tls(mqtt_url, servers.mqtt_ca_file)
+    if credentials is None:
+        client_id = f"dispatchmap-sim-{os.getpid()}"
+        user = mqtt_credentials(mqtt_url)
+        return SharedConnection(host, port, topics, orders, client_id, user, tls)
+    rows = read_credentials(credentials)
+    return DeviceConnections(rows, host, port, topics, orders, [u.unit_id for u in fleet], tls)
+
+
+def _encrypt(client: mqtt.Client, servers: ServerSettings) -> None:
+    """TLS for ``client`` when MQTT_URL is ``mqtts://`` (CA: DM_MQTT_CA_FILE)."""
+    from dispatchmap.settings import mqtt_tls
+
+    if (context := mqtt_tls(servers.mqtt_url or "", servers.mqtt_ca_file)) is not None:
+        client.tls_set_context(context)
+
+
 def cmd_dispatcher(args: argparse.Namespace) -> int:
     from dispatchmap.settings import (
         DispatchSettings,
         ServerSettings,
         TopicSettings,
+        mqtt_client_id,
         mqtt_credentials,
         mqtt_host_port,
     )
@@ -182,21 +208,23 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
     servers, cfg, topic_cfg = ServerSettings(), DispatchSettings(), TopicSettings()
     mqtt_url = require(servers.mqtt_url, "MQTT_URL")
-    url = require(servers.database_url, "DATABASE_URL")
+    url = program_database_url("dispatcher")
     host, port = mqtt_host_port(mqtt_url)
 
     def worker() -> DispatchWorker:
-        return DispatchWorker(
+        made = DispatchWorker(
             mqtt_host=host,
             mqtt_port=port,
             database_url=url,
             topics=Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix),
-            client_id=cfg.client_id,
+            client_id=mqtt_client_id(cfg.client_id, mqtt_url, "dispatchmap-dispatcher"),
             thresholds=dispatch_thresholds(),
             arrival_radius_m=cfg.arrival_radius_m,
             tick_s=cfg.tick_s,
             credentials=mqtt_credentials(mqtt_url),
         )
+        _encrypt(made.session.client, servers)
+        return made
 
     _interrupt_on_sigterm()
     _lead(Leadership(url, poll_s=cfg.standby_poll_s), worker)
@@ -235,7 +263,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     dash_cfg = DashboardSettings()
     port = args.port or dash_cfg.port
-    url = database_url()
+    # The Host check (DM_DASH_ALLOWED_HOSTS unset) answers the port served.
+    dash_cfg = dash_cfg.model_copy(update={"port": port})
+    url = program_database_url("dashboard")
     print(f"dashboard on http://{dash_cfg.host}:{port}/wall", flush=True)
     if dash_cfg.server == "dev":
         app, close = dashboard_app(url, dash_cfg, dash_cfg.threads)
@@ -273,54 +303,78 @@ def dashboard_app(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import contextlib
+
     import psycopg
 
-    from dispatchmap.runtime import servers
+    from dispatchmap import runtime
     from dispatchmap.services import free_port
-    from dispatchmap.settings import ServerSettings
+    from dispatchmap.settings import ServerSettings, TopicSettings
+    from feeds.broker_auth import DISPATCH_USER, ingest_user
+    from feeds.topics import Topics
     from geo import queries
     from geo.migrate import upgrade
 
-    with servers(ServerSettings()) as found:
-        with psycopg.connect(found.database_url) as conn:
+    settings, topic_cfg = ServerSettings(), TopicSettings()
+    with contextlib.ExitStack() as stack:
+        database_url = runtime.database(settings, stack)
+        with psycopg.connect(database_url) as conn:
             upgrade(conn)
             empty = queries.city_extent(conn) is None
         if empty or args.reload_city:
-            print(load_city(found.database_url, None, None, 1), flush=True)
-        demo_login = _demo_user(found.database_url)
+            print(load_city(database_url, None, None, 1), flush=True)
+        with psycopg.connect(database_url) as conn:
+            roster = queries.roster(conn)
+        topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
+        broker = runtime.broker(settings, stack, roster, topics)
+        demo_login = _demo_user(database_url)
         print(f"demo login for /desk: {demo_login}", flush=True)
         env = {
             **os.environ,
-            "DATABASE_URL": found.database_url,
-            "MQTT_URL": found.mqtt_url,
+            "DATABASE_URL": database_url,
+            "MQTT_URL": broker.url,
             "DM_DASH_DEMO": "true",
             "DM_DASH_DEMO_LOGIN": demo_login,
         }
         # A second demo on the same machine must not fight over the metrics port.
         env.setdefault("DM_INGEST_METRICS_PORT", str(free_port()))
+        # On the private broker each program connects as its own user.
+        own_user = {"ingest": ingest_user(1), "dispatcher": DISPATCH_USER}
         me = [sys.executable, "-m", "dispatchmap.cli"]
-        commands = {
-            "ingest": ["ingest"],
-            "dispatcher": ["dispatcher"],
-            "simulate": [
-                "simulate",
-                "--seed",
-                str(args.seed),
-                "--speedup",
-                str(args.speedup),
-                "--rate",
-                str(args.rate),
-                "--fault-rate",
-                str(args.fault_rate),
-                "--incidents-per-hour",
-                str(args.incidents_per_hour),
-            ],
-            "serve": ["serve", "--port", str(args.port or 0)],
+        commands = _demo_commands(args, broker.credentials_csv)
+        envs = {name: {**env, "MQTT_URL": broker.url_for(user)} for name, user in own_user.items()}
+        children = {
+            name: subprocess.Popen([*me, *cmd], env=envs.get(name, env))
+            for name, cmd in commands.items()
         }
-        children = {name: subprocess.Popen([*me, *cmd], env=env) for name, cmd in commands.items()}
         for name, child in children.items():
             log.info("started %s pid %d", name, child.pid)
         return _supervise(children)
+
+
+def _demo_commands(args: argparse.Namespace, credentials: Path | None) -> dict[str, list[str]]:
+    """The demo's programs and their arguments; with ``credentials`` (a
+    private production broker) the simulator connects each device as its own user."""
+    sim_auth = ["--credentials", str(credentials)] if credentials else []
+    return {
+        "ingest": ["ingest"],
+        "dispatcher": ["dispatcher"],
+        "simulate": [
+            "simulate",
+            *sim_auth,
+            "--seed",
+            str(args.seed),
+            "--speedup",
+            str(args.speedup),
+            "--rate",
+            str(args.rate),
+            "--fault-rate",
+            str(args.fault_rate),
+            "--incidents-per-hour",
+            str(args.incidents_per_hour),
+        ],
+        "serve": ["serve", "--port", str(args.port or 0)],
+    }
 
 
 def _demo_user(database_url: str) -> str:

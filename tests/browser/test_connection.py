@@ -22,8 +22,9 @@ def serve(app, port: int):
 
 def test_lost_server_is_announced_and_recovery_clears_it(browser, db_url, artifacts):
     pool = open_pool(db_url, max_size=4)
-    app = create_app(DashboardSettings(demo=True, refresh_ms=1000), PresenceSettings(), pool)
     port = free_port()
+    cfg = DashboardSettings(demo=True, refresh_ms=1000, host="127.0.0.1", port=port)
+    app = create_app(cfg, PresenceSettings(), pool)
     server, thread = serve(app, port)
     # Its own context: while the server is down the page's requests fail by design.
     context = browser.new_context(viewport={"width": 1280, "height": 800})

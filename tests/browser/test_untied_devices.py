@@ -106,3 +106,43 @@ def test_the_desk_map_shows_an_untied_radio_too(page, dashboard_url, db_url, sig
     marker.hover()
     assert "no unit" in page.locator(".untied-tooltip").inner_text()
     assert page.locator(".leaflet-control-layers").get_by_text("Untied devices").count() == 1
+
+
+def test_500_made_up_devices_draw_the_newest_50_and_say_how_many_more(
+    page, dashboard_url, db_url, mqtt_hostport, topics, sign_in, artifacts
+):
+    """One client inventing 500 device ids through the broker: each map draws
+    the 50 with the newest fixes and its legend says 450 more."""
+    host, port = mqtt_hostport
+    lon, lat = city_centre(db_url)
+    now = datetime.now(UTC).replace(microsecond=0)
+    fixes = [
+        (
+            topics.gps(f"fake-{i:03d}"),
+            json.dumps(
+                {"lat": lat, "lon": lon, "ts": (now - timedelta(seconds=i)).isoformat()}
+            ).encode(),
+        )
+        for i in range(500)
+    ]
+    with running_ingest(db_url, host, port, topics), publisher(host, port) as pub:
+        publish_all(pub, fixes)
+        with psycopg.connect(db_url) as conn:
+            wait_until(
+                lambda: len(queries.untied_devices(conn, datetime.now(UTC), 3600.0, 1000)) == 500,
+                timeout=30,
+                message="500 devices stored",
+            )
+    markers = page.locator(".leaflet-marker-icon.untied-icon")
+    page.goto(f"{dashboard_url}/wall")
+    page.get_by_text("450 more untied devices not shown").wait_for(timeout=15000)
+    assert markers.count() == 50
+    assert page.locator('.leaflet-marker-icon[title="fake-049"]').count() == 1
+    assert page.locator('.leaflet-marker-icon[title="fake-050"]').count() == 0
+    page.screenshot(path=str(artifacts / "wall-untied-capped.png"))
+    sign_in(page, "dispatcher")
+    page.wait_for_url(f"{dashboard_url}/desk")
+    page.locator(".desk-center").get_by_text("450 more untied devices not shown").wait_for(
+        timeout=15000
+    )
+    assert markers.count() == 50

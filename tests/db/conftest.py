@@ -13,13 +13,15 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def app(db_url: str) -> Iterator[Dash]:
-    """The dashboard outside demo mode on this test's database, not served:
-    requests go through ``app.server.test_client()``."""
+    """The dashboard outside demo mode on this test's database, connected as
+    its role (as `dispatchmap serve`), not served: requests go through
+    ``app.server.test_client()``."""
     from dashboard.app import create_app
     from dispatchmap.settings import DashboardSettings, PresenceSettings
     from geo.db import open_pool
+    from geo.roles import role_url
 
-    pool = open_pool(db_url, max_size=2)
+    pool = open_pool(role_url(db_url, "dashboard"), max_size=2)
     try:
         yield create_app(DashboardSettings(demo=False), PresenceSettings(), pool)
     finally:

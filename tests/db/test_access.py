@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import access
+from geo import access, throttle
 from geo.migrate import upgrade
 
 NOW = datetime.now(UTC)
@@ -30,11 +30,15 @@ def test_login_session_expiry_and_audit(conn):
         access.logout(conn, token, NOW)
     assert access.session_user(conn, token, NOW + timedelta(minutes=1)) is None
     audit = conn.execute("SELECT actor, action, ok FROM audit_log ORDER BY id").fetchall()
+    # A name nobody has is kept masked (it may be a password typed as a name).
+    mallory = throttle.masked_name(conn, "mallory")
     assert audit == [
         ("alice", "login", False),
-        ("mallory", "login", False),
+        (mallory, "login", False),
         ("alice", "login", True),
     ]
+    assert mallory.startswith("?") and "mallory" not in mallory
+    assert mallory == throttle.masked_name(conn, "mallory") != throttle.masked_name(conn, "Mallory")
 
 
 def test_bad_users_are_refused(conn):

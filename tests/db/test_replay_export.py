@@ -190,6 +190,20 @@ def test_pdf_report_is_one_searchable_page(db_url, scenario, tmp_path):
         assert actual in text[row : row + 40], interval
     assert "Created 2026-03-02 12:00:00 Europe/Helsinki (UTC+02:00)" in text
     assert "desk:bob" in text and "alarm: not on scene" in text
+    with psycopg.connect(db_url) as conn:  # the last event row covers the incident's
+        last = "SELECT max(chain_seq) FROM events WHERE incident_id = %s"
+        (mine,) = conn.execute(last, (scenario.incident_id,)).fetchone() or (None,)
+        head, digest = conn.execute(
+            "SELECT chain_seq, chain_hash FROM events ORDER BY chain_seq DESC LIMIT 1"
+        ).fetchone() or (None, b"")
+    assert (
+        mine is not None
+        and (
+            f"Event log chain head: seq {head} · sha256 {bytes(digest).hex()[:12]} · "
+            f"covers this incident's events to seq {mine}"
+        )
+        in text
+    )
 
 
 def test_progress_lines_with_progress(db_url, scenario):

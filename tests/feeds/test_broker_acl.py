@@ -8,8 +8,6 @@ proven here is what production runs.
 from __future__ import annotations
 
 import csv
-import os
-import pwd
 import stat
 import uuid
 from collections.abc import Iterator
@@ -20,21 +18,24 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
-from dispatchmap.services import EmbeddedMosquitto
+from dispatchmap.services import DEPLOY_MOSQUITTO_CONF, ProductionMosquitto, production_config
 from feeds.broker_auth import (
     DISPATCH_USER,
-    INGEST_USER,
+    GATEWAY_USER,
+    JT808_USER,
     BrokerAuthPaths,
     acl_text,
     broker_users,
     device_users,
+    ingest_user,
     read_roster,
     write_broker_auth,
 )
 from feeds.topics import Topics
 from tests.conftest import wait_until
 
-DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "mosquitto.conf"
+DEPLOY_CONF = DEPLOY_MOSQUITTO_CONF
+INGEST_USER = ingest_user(1)
 TOPICS = Topics()
 CAR = {
     "id": "U001",
@@ -68,27 +69,47 @@ def test_tracker_may_write_only_its_own_feeds():
     assert blocks["trk-c01"] == ["topic write dm/gps/trk-c01", "topic write dm/nmea/trk-c01"]
 
 
-def test_radio_writes_lip_and_status_and_reads_its_units_orders():
+def test_radio_writes_lip_status_and_its_units_acks_and_reads_its_units_orders():
     blocks = acl_blocks(acl_text(broker_users([CAR], TOPICS)))
     assert blocks["2620101"] == [
         "topic write dm/lip/2620101",
         "topic write dm/status/2620101",
+        "topic write dm/acks/U001",
         "topic read dm/orders/U001",
     ]
 
 
-def test_phone_writes_its_owntracks_topic_and_reads_its_commands():
+def test_phone_writes_its_owntracks_topic_and_acks_and_reads_orders_and_commands():
     blocks = acl_blocks(acl_text(broker_users([CAR], TOPICS)))
     assert blocks["owntracks/c01/phone"] == [
         "topic write owntracks/c01/phone",
+        "topic write dm/acks/U001",
+        "topic read dm/orders/U001",
         "topic read owntracks/c01/phone/cmd",
     ]
 
 
-def test_services_read_the_feeds_and_write_orders():
-    blocks = acl_blocks(acl_text(broker_users([CAR], TOPICS)))
-    assert blocks[INGEST_USER] == [f"topic read {f}" for f in TOPICS.subscriptions()]
-    assert blocks[DISPATCH_USER] == ["topic write dm/orders/#", "topic read dm/acks/#"]
+def test_service_grants_are_the_workers_own_subscriptions():
+    blocks = acl_blocks(acl_text(broker_users([CAR], TOPICS, ingest_workers=3)))
+    feeds = [f"topic read {f}" for f in TOPICS.subscriptions()]
+    assert [blocks[ingest_user(i)] for i in (1, 2, 3)] == [feeds] * 3
+    assert ingest_user(4) not in blocks
+    assert blocks[DISPATCH_USER] == [
+        "topic write dm/orders/+",
+        *[f"topic read {f}" for f in TOPICS.dispatch_subscriptions()],
+    ]
+    assert blocks[DISPATCH_USER][1:] == [
+        "topic read dm/incidents",
+        "topic read dm/acks/+",
+        "topic read dm/status/+",
+    ]
+    assert blocks[GATEWAY_USER] == ["topic write dm/incidents"]
+    assert blocks[JT808_USER] == ["topic write dm/jt808/+", "topic write dm/status/+"]
+
+
+def test_no_ingest_workers_is_refused():
+    with pytest.raises(ValueError, match="ingest worker"):
+        broker_users([CAR], TOPICS, ingest_workers=0)
 
 
 def test_nothing_is_granted_outside_a_user_block():
@@ -107,7 +128,8 @@ def test_topic_prefixes_come_from_the_topic_layout():
     assert blocks["trk-c01"] == ["topic write st2/gps/trk-c01", "topic write st2/nmea/trk-c01"]
     assert blocks["owntracks/c01/phone"][0] == "topic write ot2/c01/phone"
     assert "topic read ot2/+/+" in blocks[INGEST_USER]
-    assert blocks[DISPATCH_USER] == ["topic write st2/orders/#", "topic read st2/acks/#"]
+    assert blocks[DISPATCH_USER][:2] == ["topic write st2/orders/+", "topic read st2/incidents"]
+    assert blocks[GATEWAY_USER] == ["topic write st2/incidents"]
 
 
 @pytest.mark.parametrize(
@@ -145,10 +167,8 @@ def test_files_are_private_and_the_password_file_is_hashed(tmp_path):
     assert stat.S_IMODE(paths.password_file.stat().st_mode) == 0o640
     assert stat.S_IMODE(paths.acl_file.stat().st_mode) == 0o640
     creds = read_credentials(paths.credentials_csv)
-    assert set(creds) == {"trk-c01", "2620101", "owntracks/c01/phone", "2620125"} | {
-        INGEST_USER,
-        DISPATCH_USER,
-    }
+    services = {ingest_user(i) for i in (1, 2, 3, 4)} | {DISPATCH_USER, GATEWAY_USER, JT808_USER}
+    assert set(creds) == {"trk-c01", "2620101", "owntracks/c01/phone", "2620125"} | services
     assert creds["trk-c01"]["write_topics"] == "dm/gps/trk-c01 dm/nmea/trk-c01"
     hashed = paths.password_file.read_text()
     for name, row in creds.items():
@@ -178,41 +198,21 @@ def test_deploy_config_sizes_queues_deliberately():
     assert int(settings["max_inflight_messages"]) > 2000  # more than one ingest batch
 
 
+def test_private_config_is_production_with_only_places_swapped(tmp_path):
+    auth = BrokerAuthPaths(tmp_path / "acl", tmp_path / "passwd", tmp_path / "creds.csv")
+    text = production_config(DEPLOY_CONF.read_text(), port=4321, auth=auth, folder=tmp_path)
+    lines = text.splitlines()
+    assert lines.count("listener 4321 127.0.0.1") == 1
+    # The listener's own option stays under the swapped listener.
+    after = lines[lines.index("listener 4321 127.0.0.1") + 1]
+    assert after == "use_username_as_clientid true"
+    assert f"password_file {auth.password_file}" in lines
+    assert f"acl_file {auth.acl_file}" in lines
+    assert "allow_anonymous false" in lines and "per_listener_settings false" in lines
+    assert not [line for line in lines if "/etc/" in line or "/var/" in line or "/run/" in line]
+
+
 # --- a real broker ----------------------------------------------------------
-
-# Lines of the deploy config that name production paths, ports or accounts.
-_SWAPPED = {"listener", "cafile", "certfile", "keyfile", "tls_version", "require_certificate"}
-_SWAPPED |= {"password_file", "acl_file", "persistence_location", "pid_file", "log_dest", "user"}
-
-
-class AuthMosquitto(EmbeddedMosquitto):
-    """A private broker running the deploy config against generated auth files."""
-
-    def __init__(self, folder: Path, auth: BrokerAuthPaths) -> None:
-        super().__init__(folder)
-        self.auth = auth
-
-    def config(self) -> str:
-        kept = [
-            line
-            for line in DEPLOY_CONF.read_text().splitlines()
-            if line.strip() and not line.startswith("#") and line.split()[0] not in _SWAPPED
-        ]
-        # As root, Mosquitto drops to the `mosquitto` account unless told
-        # otherwise, and that account cannot read the 0640 root-owned files.
-        return "\n".join(
-            [
-                *kept,
-                f"listener {self.port} 127.0.0.1",
-                f"password_file {self.auth.password_file}",
-                f"acl_file {self.auth.acl_file}",
-                f"persistence_location {self.folder}/",
-                "log_dest stdout",
-                "log_type debug",
-                f"user {pwd.getpwuid(os.geteuid()).pw_name}",
-                "",
-            ]
-        )
 
 
 @pytest.fixture(scope="module")
@@ -222,17 +222,19 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict
     folder = tmp_path_factory.mktemp("mqtt-auth")
     auth = write_broker_auth(read_roster(roster), folder / "auth", TOPICS)
     passwords = {n: row["password"] for n, row in read_credentials(auth.credentials_csv).items()}
-    with AuthMosquitto(folder / "broker", auth) as mq:
+    with ProductionMosquitto(folder / "broker", auth, extra=("log_type debug",)) as mq:
         yield mq.port, passwords
 
 
 class Probe:
     """A paho MQTT v5 client that records every answer the broker gives it."""
 
-    def __init__(self, port: int, username: str | None, password: str | None) -> None:
+    def __init__(
+        self, port: int, username: str | None, password: str | None, client_id: str = ""
+    ) -> None:
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"probe-{uuid.uuid4().hex[:8]}",
+            client_id=client_id or f"probe-{uuid.uuid4().hex[:8]}",
             protocol=mqtt.MQTTv5,
         )
         if username is not None:
@@ -271,13 +273,16 @@ class Probe:
 
 @contextmanager
 def probe(
-    broker: tuple[int, dict[str, str]], username: str | None, password: str | None = None
+    broker: tuple[int, dict[str, str]],
+    username: str | None,
+    password: str | None = None,
+    client_id: str = "",
 ) -> Iterator[Probe]:
     """A connected probe as ``username`` (its own password unless one is given)."""
     port, passwords = broker
     if username is not None and password is None:
         password = passwords[username]
-    client = Probe(port, username, password)
+    client = Probe(port, username, password, client_id)
     try:
         yield client
     finally:
@@ -287,8 +292,9 @@ def probe(
 
 @contextmanager
 def ingest(broker: tuple[int, dict[str, str]]) -> Iterator[Probe]:
-    """The ingest's account subscribed as a shared-subscription worker would be."""
-    with probe(broker, INGEST_USER) as sub:
+    """The ingest's account subscribed as a shared-subscription worker would
+    be, with the client id the ingest uses (its user name)."""
+    with probe(broker, INGEST_USER, client_id=INGEST_USER) as sub:
         assert sub.accepted()
         granted = sub.subscribe(TOPICS.subscriptions(share_group="ingest"))
         assert [rc.value for rc in granted] == [1] * len(granted)
@@ -323,7 +329,14 @@ def test_phone_publishes_its_own_topic(broker):
         ("trk-c01", TOPICS.gps("trk-c01"), TOPICS.lip("2620101")),  # its own unit's radio
         ("2620101", TOPICS.lip("2620101"), TOPICS.status("2620102")),
         ("owntracks/c01/phone", "owntracks/c01/phone", "owntracks/c02/phone"),
-        (INGEST_USER, None, TOPICS.gps("trk-c01")),  # the service account cannot forge fixes
+        # A service account cannot forge fixes (another worker's user: the
+        # broker allows one session per user, and ingest() holds worker 1's).
+        (ingest_user(2), None, TOPICS.gps("trk-c01")),
+        ("owntracks/c01/phone", "owntracks/c01/phone", TOPICS.incidents()),
+        ("2620101", TOPICS.lip("2620101"), TOPICS.acks("U002")),
+        ("trk-c01", TOPICS.gps("trk-c01"), TOPICS.acks("U001")),  # trackers have no keys
+        (GATEWAY_USER, None, TOPICS.orders("U001")),
+        (GATEWAY_USER, None, TOPICS.gps("trk-c01")),
     ],
 )
 def test_a_device_is_refused_on_another_devices_topic(broker, username, own, topic):
@@ -366,3 +379,47 @@ def test_a_radio_receives_its_units_orders_only(broker):
         assert dispatch.publish("dm/orders/U001", b"go").value == 0
         wait_until(lambda: radio.received, message="the order at the radio")
     assert radio.received == [("dm/orders/U001", b"go")]
+
+
+def test_a_device_using_a_services_client_id_does_not_take_over_its_session(broker):
+    """With ``use_username_as_clientid`` the tracker's session is ``trk-c01``
+    whatever client id it sends; the ingest stays connected and keeps receiving."""
+    port, passwords = broker
+    with ingest(broker) as sub:
+        thief = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=INGEST_USER, protocol=mqtt.MQTTv5
+        )
+        thief.username_pw_set("trk-c01", passwords["trk-c01"])
+        connack: list[ReasonCode] = []
+        thief.on_connect = lambda c, u, flags, rc, props: connack.append(rc)
+        thief.connect("127.0.0.1", port)
+        thief.loop_start()
+        try:
+            wait_until(lambda: connack, message="the tracker's CONNACK")
+            assert not connack[0].is_failure
+            info = thief.publish(TOPICS.gps("trk-c01"), b"after", qos=1)
+            info.wait_for_publish(10)
+            wait_until(lambda: sub.received, message="the fix at the ingest")
+        finally:
+            thief.disconnect()
+            thief.loop_stop()
+        assert sub.client.is_connected() and len(sub.connack) == 1
+    assert sub.received == [(TOPICS.gps("trk-c01"), b"after")]
+
+
+def test_orders_reach_the_units_phone_and_acks_and_incidents_reach_dispatch(broker):
+    with (
+        probe(broker, DISPATCH_USER) as dispatch,
+        probe(broker, "owntracks/c01/phone") as phone,
+        probe(broker, GATEWAY_USER) as gateway,
+    ):
+        assert dispatch.accepted() and phone.accepted() and gateway.accepted()
+        dispatch.subscribe(TOPICS.dispatch_subscriptions())
+        phone.subscribe([TOPICS.orders("+")])
+        assert dispatch.publish(TOPICS.orders("U002"), b"other unit").value == 0
+        assert dispatch.publish(TOPICS.orders("U001"), b"go").value == 0
+        assert phone.publish(TOPICS.acks("U001"), b"ack").value == 0
+        assert gateway.publish(TOPICS.incidents(), b"110").value == 0
+        wait_until(lambda: phone.received and len(dispatch.received) == 2, message="all four")
+    assert phone.received == [(TOPICS.orders("U001"), b"go")]
+    assert dispatch.received == [(TOPICS.acks("U001"), b"ack"), (TOPICS.incidents(), b"110")]

@@ -137,10 +137,15 @@ def test_a_match_pattern_takes_one_component():
     )(lambda n, v: n)
     key = next(iter(app.callback_map))
     row = {"id": {"type": "row", "row": 3}, "property": "n_clicks", "value": 1}
-    body = {"output": key, "inputs": [row], "state": [[]], "changedPropIds": []}
+    text = {"id": {"type": "row-text", "row": 3}, "property": "children"}
+    body = {"output": key, "outputs": text, "inputs": [row], "state": [[]], "changedPropIds": []}
     assert resolve(body, app.callback_map)
     with pytest.raises(CallMismatch):
         resolve({**body, "inputs": [[row]]}, app.callback_map)
+    # Dash answers 500 for outputs that are not the callback's (or none): refused first.
+    for outputs in (None, [text], {**text, "id": {"type": "cells", "row": 3}}):
+        with pytest.raises(CallMismatch, match="outputs"):
+            resolve({**body, "outputs": outputs}, app.callback_map)
 
 
 def test_unreadable_pattern_ids_are_refused():

@@ -4,6 +4,7 @@ still fitting one page, Chinese, and the export's progress bar."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -23,6 +24,7 @@ from geo.incident_review import (
     interval_targets,
     map_extent,
 )
+from geo.records import ChainCover
 from geo.replay import Fix, Track
 from tests.pdftext import pdf_text
 
@@ -165,6 +167,23 @@ def test_report_is_one_page_with_a_long_log_cut_and_the_same_bytes_each_time():
     assert text.index(" more") < text.rindex("alarm: not acknowledged")  # the last row is kept
     assert "Incident #7 · Assault · P1" in text and "110 id 110-2026-0001" in text
     assert pdf == incident_report_pdf(review(log), interval_targets(1, Thresholds()), TZ)
+
+
+def test_the_report_prints_the_event_log_chain_head_covering_the_incident():
+    chain = ChainCover(
+        incident_seq=40, head_seq=42, head_hash=bytes.fromhex("3fa9c2d1e0b4" + "00" * 26)
+    )
+    with_chain = dataclasses.replace(review(LOG), chain=chain)
+    text = pdf_text(incident_report_pdf(with_chain, interval_targets(1, Thresholds()), TZ))
+    assert (
+        "Event log chain head: seq 42 · sha256 3fa9c2d1e0b4 · "
+        "covers this incident's events to seq 40" in text
+    )
+    zh = txt.chain_line(with_chain, "zh")
+    assert zh == "事件日志哈希链头: 序号 42 · sha256 3fa9c2d1e0b4 · 覆盖本警情事件至序号 40"
+    no_events = dataclasses.replace(with_chain, chain=dataclasses.replace(chain, incident_seq=None))
+    assert txt.chain_line(no_events, "en").endswith("· this incident has no event")
+    assert txt.chain_line(review(LOG), "en") is None  # an empty log: no line
 
 
 def test_chinese_report_uses_a_chinese_font():

@@ -1,0 +1,58 @@
+"""The replay page's window store (``ids.REPLAY_WINDOW``): written by
+:func:`window_data`, read back by :func:`window`, which refuses (as
+:class:`dashboard.checks.BadInput`, a 400 with an audit row) any store no
+page writes: a forged week would otherwise be read into memory whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dashboard import checks
+from dashboard import replay_views as rviews
+from dashboard.deps import Deps
+from geo import incidents as inc
+from geo import replay_window
+
+Window = tuple[datetime, datetime, rviews.Area | None]
+WINDOW_KEYS = ("start", "end", "incident_id", "area")
+
+
+def window(data: Any) -> Window | None:
+    """The window in the page's store (see :func:`window_data`); None when
+    there is none yet. Raises :class:`checks.BadInput` for a store no page
+    writes: times that are not ISO 8601 with an offset, a window over
+    :data:`geo.replay_window.MAX_WINDOW_S`, an area that is not one, an
+    incident id that is not a positive integer."""
+    if data is None:
+        return None
+    stored = checks.fields(data, "window", WINDOW_KEYS, ("same_times",))
+    start, end = checks.window(stored["start"], stored["end"], replay_window.MAX_WINDOW_S)
+    if stored["incident_id"] is not None:
+        checks.integer(stored["incident_id"], "incident_id", 1)
+    checks.flag(stored.get("same_times"), "same_times")
+    return start, end, checks.area(stored["area"])
+
+
+def incident_log(deps: Deps, incident_id: Any) -> list[dict[str, Any]]:
+    """The event log of an incident the browser named; :class:`checks.BadInput`
+    unless it is the id of an incident (every incident has its ``created``)."""
+    found = checks.integer(incident_id, "incident_id", 1)
+    with deps.pool.connection() as conn:
+        log = inc.incident_events(conn, found)
+    if not log:
+        raise checks.BadInput("incident_id", "no such incident", incident_id)
+    return log
+
+
+def window_data(
+    start: datetime, end: datetime, incident_id: int | None, area: list[float] | None
+) -> dict[str, Any]:
+    """What the store holds: the window's ends (ISO 8601, UTC), the incident
+    it replays (or None) and the area it is limited to (or None)."""
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "incident_id": incident_id,
+        "area": area,
+    }

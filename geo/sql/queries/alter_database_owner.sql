@@ -1,0 +1,2 @@
+-- {name} and {owner} are psycopg.sql.Identifier.
+ALTER DATABASE {name} OWNER TO {owner}

@@ -1,0 +1,2 @@
+-- {name} and {owner} are psycopg.sql.Identifier.
+CREATE DATABASE {name} OWNER {owner}

@@ -1,0 +1,1 @@
+SELECT key FROM name_mask_key
