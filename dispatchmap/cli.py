@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from dispatchmap.commands import UsageError, admin, export, reports, servers
+from dispatchmap.commands import UsageError, admin, export, jt808, reports, servers
 from dispatchmap.commands.admin import load_city
 
 __all__ = ["load_city", "main", "parser"]
@@ -129,6 +129,10 @@ def parser() -> argparse.ArgumentParser:
         "dispatcher", help="110 incidents in, orders out, acknowledgements, arrivals, alarms"
     )
     dsp.set_defaults(func=servers.cmd_dispatcher)
+    jtg = sub.add_parser("jt808-gateway", help="JT/T 808 vehicle terminals over TCP -> MQTT")
+    jtg.add_argument("--host", help="address to listen on (default DM_JT808_HOST, 0.0.0.0)")
+    jtg.add_argument("--port", type=int, help="TCP port (default DM_JT808_PORT, 6808)")
+    jtg.set_defaults(func=jt808.cmd_jt808_gateway)
     sug = sub.add_parser("suggest", help="units that reach an incident soonest; --dispatch N sends")
     sug.add_argument("incident", type=int, help="incident id")
     sug.add_argument("--dispatch", type=int, default=0, help="dispatch the first N suggestions")

@@ -312,3 +312,19 @@ class DispatchSettings(BaseSettings):
     # is an override (DM_DISPATCH_SHOWN_MAX_AGE_S). The desk renews the set
     # it still shows at half this age.
     shown_max_age_s: float = Field(default=120.0, gt=0)
+
+
+class Jt808Settings(BaseSettings):
+    """The JT/T 808 gateway (``dispatchmap jt808-gateway``). ``auth_secret``
+    signs the authentication codes it hands out; unset, a random one is drawn
+    at start, and terminals register again after a restart."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_JT808_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=6808, ge=0, le=65535)
+    auth_secret: str | None = None
+    client_id: str = "dispatchmap-jt808"
+    idle_s: float = Field(default=180.0, gt=0)
+    auth_s: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=20000, ge=1)

@@ -39,6 +39,7 @@ from feeds.topics import Topics
 INGEST_USER = "dispatchmap-ingest"  # the workers are INGEST_USER-1 .. INGEST_USER-N
 DISPATCH_USER = "dispatchmap-dispatch"
 GATEWAY_USER = "dispatchmap-110"
+JT808_USER = "dispatchmap-jt808"
 INGEST_WORKERS = 4  # ingest users issued unless told otherwise
 MOSQUITTO_PASSWD = os.environ.get("DM_MOSQUITTO_PASSWD_BIN", "mosquitto_passwd")
 CREDENTIAL_FIELDS = (
@@ -130,7 +131,10 @@ def device_users(row: Mapping[str, str], topics: Topics) -> list[BrokerUser]:
 
 
 def service_users(topics: Topics, ingest_workers: int = INGEST_WORKERS) -> list[BrokerUser]:
-    """The ingest workers, the dispatcher and the 110 gateway.
+    """The ingest workers, the dispatcher, the 110 gateway and the JT/T 808
+    gateway (which republishes its terminals' frames and their emergency
+    alarm bit as a status key; it is a service we run, so it may write any
+    terminal's status topic).
 
     Read grants are the workers' own subscription filters. Mosquitto 2.0
     checks ``topic read`` against the topic of each message it would deliver
@@ -149,6 +153,8 @@ def service_users(topics: Topics, ingest_workers: int = INGEST_WORKERS) -> list[
     reads = tuple(topics.dispatch_subscriptions())
     users.append(BrokerUser(DISPATCH_USER, "service", "", "", (topics.orders("+"),), reads))
     users.append(BrokerUser(GATEWAY_USER, "service", "", "", (topics.incidents(),)))
+    jt808 = (topics.jt808("+"), topics.status("+"))
+    users.append(BrokerUser(JT808_USER, "service", "", "", jt808))
     return users
 
 

@@ -19,6 +19,7 @@ from feeds.decoders import (
     DeviceEvent,
     Fix,
     StatusReport,
+    jt808,
     lip,
     native,
     nmea,
@@ -242,6 +243,7 @@ def default_decoders() -> dict[str, Decoder]:
         "status": _undated(status.decode),
         "nmea": lambda d, p, at: nmea.decode(d, p, received_at=at),
         "lip": lambda d, p, at: lip.decode(d, p, received_at=at),
+        "jt808": _undated(jt808.decode),
     }
 
 

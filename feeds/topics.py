@@ -5,6 +5,7 @@
 ``{p}/nmea/{device_id}``    NMEA 0183 sentences from vehicle trackers
 ``{p}/lip/{terminal_id}``   TETRA LIP PDU as hex (radio terminals)
 ``{p}/status/{terminal_id}`` terminal status JSON (emergency, keys)
+``{p}/jt808/{phone}``       JT/T 808 frames as received (device ``jt808-{phone}``)
 ``owntracks/{user}/{dev}``  OwnTracks JSON from officers' phones
 ==========================  =========================================
 """
@@ -13,7 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FORMAT_BY_SEGMENT = {"gps": "native", "nmea": "nmea", "lip": "lip", "status": "status"}
+FORMAT_BY_SEGMENT = {
+    "gps": "native",
+    "nmea": "nmea",
+    "lip": "lip",
+    "status": "status",
+    "jt808": "jt808",
+}
+# A JT/T 808 terminal's topic names its phone number; its device id says the format.
+DEVICE_PREFIX = {"jt808": "jt808-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,7 @@ class Topics:
             and parts[1] in FORMAT_BY_SEGMENT
             and parts[2]
         ):
-            return Route(FORMAT_BY_SEGMENT[parts[1]], parts[2])
+            return Route(FORMAT_BY_SEGMENT[parts[1]], DEVICE_PREFIX.get(parts[1], "") + parts[2])
         return None
 
     def gps(self, device_id: str) -> str:
@@ -61,6 +70,10 @@ class Topics:
 
     def status(self, terminal_id: str) -> str:
         return f"{self.prefix}/status/{terminal_id}"
+
+    def jt808(self, phone: str) -> str:
+        """Where the JT/T 808 gateway publishes the frames of terminal ``phone``."""
+        return f"{self.prefix}/jt808/{phone}"
 
     def incidents(self) -> str:
         """Where the 110 call-taking system publishes new incidents."""

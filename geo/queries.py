@@ -220,3 +220,9 @@ def untied_devices(
         raise ValueError(f"shown must be at least 1, not {shown}")
     params = {"now": now, "max_age_s": max_age_s, "shown": shown}
     return _rows(conn, "untied_devices", params)
+
+
+def jt808_terminals(conn: psycopg.Connection) -> dict[str, str]:
+    """Device id (``jt808-{phone}``) -> unit id of every JT/T 808 terminal the
+    roster ties to a unit; terminals tied to no unit are left out."""
+    return {str(d): str(u) for d, u in conn.execute(sql("jt808_terminals")).fetchall()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
@@ -197,6 +197,48 @@ def interval_call_status(base_url: str, interval_id: str) -> int:
         headers={"Content-Type": "application/json"},
     )
     return http_status(request)
+
+
+@contextmanager
+def running_jt808_gateway(db_url: str, host: str, port: int, topics: Topics, limits=None):
+    """The JT/T 808 gateway on its own thread and event loop (real broker and
+    roster); yields (gateway, its TCP port)."""
+    import asyncio
+
+    from feeds.jt808_gateway import Gateway, Limits
+    from feeds.jt808_runtime import Broker, Roster, serve
+
+    loop = asyncio.new_event_loop()
+    broker = Broker(host, port)
+    gateway = Gateway(
+        topics.prefix, broker.publish, Roster(db_url, miss_s=0).unit_of, b"test", limits or Limits()
+    )
+    bound: list[int] = []
+    ready = threading.Event()
+
+    def listening(p: int) -> None:
+        bound.append(p)
+        ready.set()
+
+    task = loop.create_task(serve(gateway, "127.0.0.1", 0, listening))
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        broker.start(loop)
+        with suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not (ready.wait(10) and broker.connected.wait(10)):
+        raise AssertionError("gateway did not start")
+    try:
+        yield gateway, bound[0]
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
+        broker.stop()
+        loop.close()
 
 
 def http_exchange(url: str, data: dict | bytes | None = None, headers: dict | None = None):

@@ -16,6 +16,7 @@ COMMANDS = [
     ["demo"],
     ["presence"],
     ["dispatcher"],
+    ["jt808-gateway"],
     ["response-clock"],
     ["suggest"],
     ["users", "add"],

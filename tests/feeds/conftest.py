@@ -93,7 +93,7 @@ def run_case(decode: Callable[..., list[Any]], case: dict[str, Any]) -> None:
         assert_matches(item, expected)
 
 
-_FORMATS = ("nmea", "lip", "owntracks", "status", "native")
+_FORMATS = ("nmea", "lip", "owntracks", "status", "native", "jt808")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

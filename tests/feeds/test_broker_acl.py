@@ -22,6 +22,7 @@ from dispatchmap.services import DEPLOY_MOSQUITTO_CONF, ProductionMosquitto, pro
 from feeds.broker_auth import (
     DISPATCH_USER,
     GATEWAY_USER,
+    JT808_USER,
     BrokerAuthPaths,
     acl_text,
     broker_users,
@@ -103,6 +104,7 @@ def test_service_grants_are_the_workers_own_subscriptions():
         "topic read dm/status/+",
     ]
     assert blocks[GATEWAY_USER] == ["topic write dm/incidents"]
+    assert blocks[JT808_USER] == ["topic write dm/jt808/+", "topic write dm/status/+"]
 
 
 def test_no_ingest_workers_is_refused():
@@ -165,7 +167,7 @@ def test_files_are_private_and_the_password_file_is_hashed(tmp_path):
     assert stat.S_IMODE(paths.password_file.stat().st_mode) == 0o640
     assert stat.S_IMODE(paths.acl_file.stat().st_mode) == 0o640
     creds = read_credentials(paths.credentials_csv)
-    services = {ingest_user(i) for i in (1, 2, 3, 4)} | {DISPATCH_USER, GATEWAY_USER}
+    services = {ingest_user(i) for i in (1, 2, 3, 4)} | {DISPATCH_USER, GATEWAY_USER, JT808_USER}
     assert set(creds) == {"trk-c01", "2620101", "owntracks/c01/phone", "2620125"} | services
     assert creds["trk-c01"]["write_topics"] == "dm/gps/trk-c01 dm/nmea/trk-c01"
     hashed = paths.password_file.read_text()

@@ -14,6 +14,7 @@ from feeds.decoders import (
     DeviceEvent,
     Fix,
     StatusReport,
+    jt808,
     lip,
     native,
     nmea,
@@ -28,6 +29,7 @@ DECODERS = {
     "status": status.decode,
     "nmea": lambda d, p: nmea.decode(d, p, received_at=AT),
     "lip": lambda d, p: lip.decode(d, p, received_at=AT),
+    "jt808": jt808.decode,
 }
 _scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 _json = st.recursive(
@@ -94,7 +96,11 @@ def test_shared_invariants_over_all_fixtures(all_cases, check_invariants):
                 else {}
             )
             decode = {"nmea": nmea.decode, "lip": lip.decode}.get(fmt) or DECODERS[fmt]
-            payload = case.get("payload", "").encode()
+            payload = (
+                bytes.fromhex(case["payload_hex"])
+                if "payload_hex" in case
+                else case.get("payload", "").encode()
+            )
             decoded = decode("dev", payload, **kwargs)
             check_invariants(decoded)
             decoded_count += len(decoded)

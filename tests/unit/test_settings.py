@@ -54,6 +54,18 @@ def test_a_suggestion_set_goes_stale_after_a_set_age(monkeypatch):
         DispatchSettings()
 
 
+def test_jt808_gateway_settings(monkeypatch):
+    from dispatchmap.settings import Jt808Settings
+
+    assert Jt808Settings().port == 6808 and Jt808Settings().auth_secret is None
+    monkeypatch.setenv("DM_JT808_PORT", "7611")
+    monkeypatch.setenv("DM_JT808_AUTH_SECRET", "s3cret")
+    assert (Jt808Settings().port, Jt808Settings().auth_secret) == (7611, "s3cret")
+    monkeypatch.setenv("DM_JT808_IDLE_S", "0")
+    with pytest.raises(ValidationError):
+        Jt808Settings()
+
+
 def test_mqtts_urls_default_to_8883_and_need_a_readable_ca_file(monkeypatch, tmp_path):
     monkeypatch.setenv("MQTT_URL", "mqtts://dispatchmap-ingest-1:pw@broker")
     monkeypatch.setenv("DM_MQTT_CA_FILE", str(tmp_path / "missing.crt"))

@@ -7,6 +7,8 @@ def test_routes_each_format_and_keys_owntracks_by_topic():
     assert t.route("dm/nmea/trk-2") == Route("nmea", "trk-2")
     assert t.route("dm/lip/2620101") == Route("lip", "2620101")
     assert t.route("dm/status/2620101") == Route("status", "2620101")
+    assert t.route("dm/jt808/013912345678") == Route("jt808", "jt808-013912345678")
+    assert t.jt808("013912345678") == "dm/jt808/013912345678"
     assert t.route("owntracks/anna/phone") == Route("owntracks", "owntracks/anna/phone")
 
 
@@ -18,7 +20,14 @@ def test_foreign_or_malformed_topics_are_not_routed():
 
 def test_subscriptions_plain_and_shared():
     t = Topics("st1", "ot")
-    assert t.subscriptions() == ["st1/gps/+", "st1/nmea/+", "st1/lip/+", "st1/status/+", "ot/+/+"]
+    assert t.subscriptions() == [
+        "st1/gps/+",
+        "st1/nmea/+",
+        "st1/lip/+",
+        "st1/status/+",
+        "st1/jt808/+",
+        "ot/+/+",
+    ]
     assert t.subscriptions("ingest")[0] == "$share/ingest/st1/gps/+"
 
 
