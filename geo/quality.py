@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 
 from geo.queries import sql
 
-FEEDS = ("native", "nmea", "lip", "status", "owntracks")
+FEEDS = ("native", "nmea", "lip", "jt808", "status", "owntracks")
 # Reason codes the ingest gives (feeds.pipeline, feeds.decoders, feeds.writer),
 # in the order the page lists them, with the words it shows.
 REASONS = {

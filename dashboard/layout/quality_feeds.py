@@ -15,6 +15,7 @@ FEED_NAMES = {
     "native": "Native JSON",
     "nmea": "NMEA 0183",
     "lip": "TETRA LIP",
+    "jt808": "JT/T 808",
     "status": "Terminal status",
     "owntracks": "OwnTracks",
 }

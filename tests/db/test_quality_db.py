@@ -175,7 +175,7 @@ def test_feeds_rates_rejects_and_buckets(fed):
     assert quality.totals(buckets) == {"messages_n": 18, "rejected_n": 9, "unrouted_n": 1}
     assert quality.message_totals(fed, NOW, HOUR_S) == quality.totals(buckets)
     feeds = {f.format: f for f in quality.feeds(buckets, HOUR_S, 300.0)}
-    assert list(feeds) == ["native", "nmea", "lip", "status", "owntracks"]
+    assert list(feeds) == ["native", "nmea", "lip", "jt808", "status", "owntracks"]
     native_feed = feeds["native"]
     assert (native_feed.messages_n, native_feed.rejected_n) == (9, 5)
     assert native_feed.rate_per_min(HOUR_S) == 9 / 60
