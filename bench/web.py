@@ -168,7 +168,9 @@ def serve(stack: ExitStack, env: dict[str, str], kind: str) -> str:
             *("--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port)),
             "dispatchmap.web:wsgi_app",
         ]
-        child = subprocess.Popen([sys.executable, *cmd], env=env, stdout=subprocess.DEVNULL)
+        # The Host check answers the port served (as `serve --port` tells it).
+        served = {**env, "DM_DASH_PORT": str(port)}
+        child = subprocess.Popen([sys.executable, *cmd], env=served, stdout=subprocess.DEVNULL)
         stack.callback(lambda: (child.terminate(), child.wait(20)))
     else:
         _child(stack, ["serve", "--port", str(port)], {**env, "DM_DASH_SERVER": kind})

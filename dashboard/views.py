@@ -230,6 +230,23 @@ def suggestions_key(
     return repr((incident_id, picks, shortfall, stale, states))
 
 
+def suggestions_layout_key(
+    incident_id: int,
+    ranked: list[dict[str, Any]],
+    shortfall: str | None,
+    excluded: list[dict[str, Any]],
+) -> str:
+    """What the suggestion rows are, figures aside: the units in their order,
+    their reasons, whether a unit's coverage cost is marked, the shortfall and
+    the stale units listed under the table."""
+    rows = [
+        (r["unit_id"], tuple(r["reasons"]), int(r.get("coverage_drop_pct") or 0) >= 5)
+        for r in ranked
+    ]
+    stale = sorted(e["unit_id"] for e in excluded if e["reason"] == "stale_fix")
+    return repr((incident_id, rows, shortfall, stale))
+
+
 ALARM_LABEL = {
     "emergency": "EMERGENCY",
     "unacknowledged": "not acknowledged",

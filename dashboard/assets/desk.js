@@ -16,3 +16,17 @@
     },
   };
 })();
+
+/* The suggestion table's figures (ETA, distances, fix age, coverage), set in
+ * place from the server's {"unit|column": text} map: its rows, with their
+ * Dispatch buttons, are drawn again only when the units or their order
+ * change, so a click is not held back behind a redraw and then lost. */
+(function () {
+  window.dash_clientside.desk.cells = function (figures, cells) {
+    const known = figures || {};
+    return (cells || []).map(function (id) {
+      const text = known[id.cell];
+      return text === undefined ? window.dash_clientside.no_update : text;
+    });
+  };
+})();

@@ -112,6 +112,14 @@ def register(app: Dash, deps: Deps) -> None:
             *_unit_list(views.filter_units(rows, search, kind, status), list_key, lang),
         )
 
+    app.clientside_callback(
+        ClientsideFunction(namespace="desk", function_name="cells"),
+        Output({"type": ids.DESK_CELL, "cell": ALL}, "children"),
+        Input(ids.DESK_CELLS, "data"),
+        State({"type": ids.DESK_CELL, "cell": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+
     # The queue's waiting times move every tick; only they are set, in the
     # browser, so a click on a row never lands on a row being replaced.
     app.clientside_callback(
@@ -192,6 +200,7 @@ def register(app: Dash, deps: Deps) -> None:
         Output(ids.DESK_ORDERS, "children"),
         Output(ids.DESK_CAMERAS, "children"),
         Output(ids.DESK_SHOWN, "data"),
+        Output(ids.DESK_CELLS, "data"),
         Output(ids.DESK_COVERAGE, "data"),
         Output(ids.DESK_COVERAGE, "hideout"),
         Input(ids.DESK_SELECTED, "data"),
@@ -215,6 +224,7 @@ def register(app: Dash, deps: Deps) -> None:
                 None,
                 None,
                 None,
+                None,
                 *layer,
             )
         now = datetime.now(UTC)
@@ -226,7 +236,7 @@ def register(app: Dash, deps: Deps) -> None:
                 row, shown = inc.suggestions_for(conn, router, _id(incident_id), rules, now)
             except LookupError:
                 gone = html.P(t("No incident #{id}.", lang, id=str(incident_id)[:20]))
-                return (gone, None, None, None, None, *layer)
+                return (gone, None, None, None, None, None, *layer)
             orders = queries.incident_orders(conn, row["id"])
             cams = rank_for(
                 queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M),
@@ -246,18 +256,26 @@ def register(app: Dash, deps: Deps) -> None:
             key = views.suggestions_key(row["id"], ranked, shown.shortfall, excluded, orders)
             key += views.coverage_key(ranked) + f"v{row['version']}"
             store, redraw = _shown_store(conn, deps, before, key, (row, shown, ranked), viewer, now)
+        rows_key = views.suggestions_layout_key(row["id"], ranked, shown.shortfall, excluded)
+        if store is not None:
+            store = {**store, "rows": rows_key}
         if not redraw:
-            # Unchanged: re-rendering would replace the buttons under the
-            # dispatcher's pointer and a click could be lost between press and release.
-            return (*(no_update,) * 4, store or no_update, *layer)
+            return (*(no_update,) * 4, store or no_update, no_update, *layer)
+        # Rows drawn again only when they change (a unit in or out, the order,
+        # the reasons): while a redraw is on its way the browser holds back a
+        # click on a Dispatch button and then reads the new buttons' clicks,
+        # none, so the click was lost. Figures that move as units drive are
+        # set in place from DESK_CELLS.
+        same_rows = before is not None and before.get("rows") == rows_key
+        note = views.coverage_note(cover)
+        table = layout.suggestions_table(ranked, shown.shortfall, excluded, note, lang)
         return (
             layout.details(row, views.clock_text(row["created_at"], deps.tz), lang),
-            layout.suggestions_table(
-                ranked, shown.shortfall, excluded, views.coverage_note(cover), lang
-            ),
+            no_update if same_rows else table,
             layout.orders_list(orders, lang),
             layout.cameras_list(cams, lang),
             store,
+            {**layout.suggestion_figures(ranked), "note|cover": note or ""},
             *layer,
         )
 

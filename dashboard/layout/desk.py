@@ -356,6 +356,7 @@ def desk(
             *units_stores(ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION),
             dcc.Store(id=ids.DESK_UNIT_LIST_KEY),  # what the unit list shows
             dcc.Store(id=ids.DESK_QUEUE_KEY),
+            dcc.Store(id=ids.DESK_CELLS),
             dcc.Store(id=ids.DESK_QUEUE_WAITING),
             dcc.Store(id=ids.DESK_UNTIED_KEY),  # what the untied-devices layer shows
             dcc.Interval(id=ids.DESK_TICK, interval=refresh_ms),
@@ -384,6 +385,7 @@ def suggestions_table(
         [html.Th(t(h, lang) if h else h) for h in ("", "Unit", "ETA", "Road", "Line", "Fix")]
         + [cover_head, html.Th(t("Why", lang))]
     )
+    figures = suggestion_figures(rows)
     body = [
         html.Tr(
             [
@@ -395,11 +397,13 @@ def suggestions_table(
                     )
                 ),
                 html.Td(r["call_sign"]),
-                html.Td(f"{r['eta_s'] / 60:.1f} min"),
-                html.Td(f"{r['road_distance_m']:.0f} m"),
-                html.Td(f"{r['straight_distance_m']:.0f} m"),
-                html.Td(f"{r['fix_age_s']:.0f} s"),
-                _coverage_cell(r),
+                *[
+                    html.Td(
+                        html.Span(figures[f"{r['unit_id']}|{c}"], id=_cell(r["unit_id"], c)),
+                        className=_figure_class(r, c),
+                    )
+                    for c in SUGGESTION_FIGURES
+                ],
                 html.Td("; ".join(message(reason, lang) for reason in r["reasons"])),
             ]
         )
@@ -412,21 +416,48 @@ def suggestions_table(
             html.P(t("Stale fix, not suggested: ", lang) + ", ".join(stale), className="stale")
         )
     if coverage_note:
-        notes.append(html.P(coverage_note, className="coverage-note"))
+        note = html.Span(coverage_note, id={"type": ids.DESK_CELL, "cell": "note|cover"})
+        notes.append(html.P(note, className="coverage-note"))
     return html.Div([html.Table([head, *body], className="suggestions"), *notes])
 
 
-def _coverage_cell(row: dict[str, Any]) -> html.Td:
-    """ "92 % (−6 %)": what stays covered if the unit goes, and the drop; a
-    drop of 5 points or more is marked."""
-    if row.get("coverage_pct") is None:
-        return html.Td("–")
-    drop = int(row.get("coverage_drop_pct") or 0)
-    change = f"−{drop} %" if drop else "±0"
-    return html.Td(
-        f"{row['coverage_pct']} % ({change})",
-        className="coverage-cost" if drop >= 5 else "coverage",
-    )
+SUGGESTION_FIGURES = ("eta", "road", "line", "fix", "cover")
+
+
+def suggestion_figures(ranked: list[dict[str, Any]]) -> dict[str, str]:
+    """The suggestion table's figures by ``"unit|column"``: they move every
+    tick while units drive, and are set in place (the rows with their Dispatch
+    buttons are drawn again only when ``views.suggestions_layout_key`` moves)."""
+    out = {}
+    for r in ranked:
+        drop = int(r.get("coverage_drop_pct") or 0)
+        cover = (
+            "–"
+            if r.get("coverage_pct") is None
+            else (f"{r['coverage_pct']} % ({f'−{drop} %' if drop else '±0'})")
+        )
+        texts = (
+            f"{r['eta_s'] / 60:.1f} min",
+            f"{r['road_distance_m']:.0f} m",
+            f"{r['straight_distance_m']:.0f} m",
+            f"{r['fix_age_s']:.0f} s",
+            cover,
+        )
+        out.update(
+            {f"{r['unit_id']}|{c}": t for c, t in zip(SUGGESTION_FIGURES, texts, strict=True)}
+        )
+    return out
+
+
+def _cell(unit_id: str, column: str) -> dict[str, str]:
+    return {"type": ids.DESK_CELL, "cell": f"{unit_id}|{column}"}
+
+
+def _figure_class(row: dict[str, Any], column: str) -> str | None:
+    """A coverage drop of 5 points or more is marked."""
+    if column != "cover" or row.get("coverage_pct") is None:
+        return None
+    return "coverage-cost" if int(row.get("coverage_drop_pct") or 0) >= 5 else "coverage"
 
 
 def details(row: dict[str, Any], local_time: str, lang: str = "en") -> list[Any]:
