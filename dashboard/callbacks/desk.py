@@ -112,22 +112,12 @@ def register(app: Dash, deps: Deps) -> None:
             *_unit_list(views.filter_units(rows, search, kind, status), list_key, lang),
         )
 
-    app.clientside_callback(
-        ClientsideFunction(namespace="desk", function_name="cells"),
-        Output({"type": ids.DESK_CELL, "cell": ALL}, "children"),
-        Input(ids.DESK_CELLS, "data"),
-        State({"type": ids.DESK_CELL, "cell": ALL}, "id"),
-        prevent_initial_call=True,
-    )
-
-    # The queue's waiting times move every tick; only they are set, in the
-    # browser, so a click on a row never lands on a row being replaced.
-    app.clientside_callback(
-        ClientsideFunction(namespace="desk", function_name="queueWaiting"),
-        Output({"type": ids.QUEUE_WAIT, "incident": ALL}, "children"),
-        Input(ids.DESK_QUEUE_WAITING, "data"),
-        State({"type": ids.QUEUE_WAIT, "incident": ALL}, "id"),
-        prevent_initial_call=True,
+    # What moves every tick (the suggestions' figures, the queue's waiting
+    # times) is set in place in the browser, so the rows and their buttons are
+    # not replaced under the dispatcher's pointer.
+    _set_in_place(app, "cells", {"type": ids.DESK_CELL, "cell": ALL}, ids.DESK_CELLS)
+    _set_in_place(
+        app, "queueWaiting", {"type": ids.QUEUE_WAIT, "incident": ALL}, ids.DESK_QUEUE_WAITING
     )
 
     @app.callback(
@@ -325,6 +315,18 @@ def register(app: Dash, deps: Deps) -> None:
             if done
             else t("It was closed already.", lang)
         )
+
+
+def _set_in_place(app: Dash, function: str, texts: dict[str, Any], store: str) -> None:
+    """The texts of the components matching ``texts`` (a pattern-matching id)
+    from the map in ``store``, by ``assets/desk.js``'s ``function``."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="desk", function_name=function),
+        Output(texts, "children"),
+        Input(store, "data"),
+        State(texts, "id"),
+        prevent_initial_call=True,
+    )
 
 
 def _unit_list(rows: list[dict[str, Any]], drawn: str | None, lang: str) -> tuple[Any, Any]:

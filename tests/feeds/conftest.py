@@ -1,17 +1,23 @@
-"""Shared helpers for decoder tests: captured payload fixtures and invariants."""
+"""Shared helpers for feed tests: captured payload fixtures and invariants of
+the decoders, and a PostgreSQL of a test's own for the fault tests."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from dispatchmap.cli import load_city
+from dispatchmap.runtime import create_database
+from dispatchmap.services import EmbeddedPostgres
 from feeds.decoders import DecodeError, DeviceEvent, Fix, StatusReport
+from geo.migrate import upgrade
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 _FIX_FIELDS = ("lat", "lon", "speed_kmh", "heading_deg", "acc_m", "alt_m", "sats", "seq")
@@ -118,3 +124,14 @@ def _check_invariants_fixture() -> Callable[[list[Any]], None]:
 @pytest.fixture(name="all_cases")
 def _all_cases_fixture() -> dict[str, list[dict[str, Any]]]:
     return {fmt: load_cases(fmt) for fmt in _FORMATS}
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL of this test's own, to restart without disturbing others."""
+    with EmbeddedPostgres(tmp_path / "pg") as pg:
+        url = create_database(pg.url, "dispatchmap")
+        with psycopg.connect(url) as conn:
+            upgrade(conn)
+        load_city(url, None, None, 1)
+        yield pg, url

@@ -17,19 +17,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
-import pytest
 
-from dispatchmap.cli import load_city
-from dispatchmap.runtime import create_database
-from dispatchmap.services import EmbeddedMosquitto, EmbeddedPostgres
+from dispatchmap.services import EmbeddedMosquitto
 from feeds.topics import Topics
 from geo import incidents as inc
 from geo.intake import NewIncident
-from geo.migrate import upgrade
 from tests.conftest import wait_equal, wait_until
 from tests.helpers import publish_all, publisher, running_dispatcher
 
@@ -188,16 +183,6 @@ def test_a_broker_restart_while_orders_go_out_loses_none(db_url, tmp_path, topic
                 wait_until(lambda: unpublished(db_url) == 0, 20, message="every order stamped")
         finally:
             terminals.close()
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[tuple[EmbeddedPostgres, str]]:
-    with EmbeddedPostgres(tmp_path / "pg") as pg:
-        url = create_database(pg.url, "dispatchmap")
-        with psycopg.connect(url) as conn:
-            upgrade(conn)
-        load_city(url, None, None, 1)
-        yield pg, url
 
 
 def test_a_postgres_restart_mid_dispatch_loses_none(own_postgres, mqtt_hostport, topics):

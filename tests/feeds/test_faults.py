@@ -11,20 +11,14 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
-import pytest
 
-from dispatchmap.cli import load_city
-from dispatchmap.runtime import create_database
-from dispatchmap.services import EmbeddedMosquitto, EmbeddedPostgres
+from dispatchmap.services import EmbeddedMosquitto
 from dispatchmap.settings import mqtt_host_port
 from feeds.topics import Topics
-from geo.migrate import upgrade
 from tests.conftest import wait_equal, wait_until
 from tests.helpers import publish_all, publisher, running_ingest
 
@@ -109,17 +103,6 @@ def test_kill_9_of_a_worker_mid_stream_loses_and_doubles_nothing(db_url, mqtt_ur
     finally:
         worker.kill()
         worker.wait(10)
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[tuple[EmbeddedPostgres, str]]:
-    """A PostgreSQL of this test's own, to restart without disturbing others."""
-    with EmbeddedPostgres(tmp_path / "pg") as pg:
-        url = create_database(pg.url, "dispatchmap")
-        with psycopg.connect(url) as conn:
-            upgrade(conn)
-        load_city(url, None, None, 1)
-        yield pg, url
 
 
 def publish_slowly(
