@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
@@ -20,6 +20,8 @@ from geo.roles import role_url
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DashboardSettings
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -261,3 +263,14 @@ def http_exchange(url: str, data: dict | bytes | None = None, headers: dict | No
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.headers, exc.read().decode()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: once a browser test
+    has run, Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and asyncio.run refuses to start there."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

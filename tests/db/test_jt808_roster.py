@@ -3,7 +3,6 @@ and the gateway's roster finds it; a terminal not on it is not found."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from feeds.jt808_runtime import Roster
 from geo import queries
 from geo.city import load_furniture, read_furniture
+from tests.helpers import run_async
 
 
 def test_roster_ties_a_jt808_terminal_to_its_unit(conn, db_url, repo_root):
@@ -26,10 +26,10 @@ def test_roster_ties_a_jt808_terminal_to_its_unit(conn, db_url, repo_root):
         roster = Roster(db_url)
         return await roster.unit_of("jt808-013912345678"), await roster.unit_of("jt808-1")
 
-    assert asyncio.run(look_up()) == (first.id, None)
+    assert run_async(look_up()) == (first.id, None)
 
 
 def test_a_roster_that_cannot_be_read_is_not_an_answer(pg_admin_url):
     unreachable = pg_admin_url.rsplit("/", 1)[0] + "/no_such_database"
     with pytest.raises(LookupError):
-        asyncio.run(Roster(unreachable).unit_of("jt808-013912345678"))
+        run_async(Roster(unreachable).unit_of("jt808-013912345678"))

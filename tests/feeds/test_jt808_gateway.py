@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from feeds.decoders import jt808 as j
 from feeds.jt808_gateway import MAX_FRAME_BYTES, Closed, Gateway, Limits, Session, take_frames
 from feeds.jt808_runtime import serve
+from tests.helpers import run_async
 from tests.jt808_terminal import Terminal, batch_body, location_body
 
 PHONE = "013912345678"
@@ -270,7 +271,7 @@ def test_stream_cutting_and_frame_handling_never_fail_on_random_bytes(chunks):
                 except Closed:
                     return
 
-    asyncio.run(feed())
+    run_async(feed())
     assert all(topic.startswith("dm/") for topic, _ in published)
 
 
@@ -314,4 +315,4 @@ def test_a_broker_that_is_away_means_no_answer():
         finally:
             broker.stop()
 
-    assert asyncio.run(publish_once()) is False
+    assert run_async(publish_once()) is False
