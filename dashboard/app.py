@@ -27,6 +27,7 @@ from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks import wall_charts as wall_chart_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
+from dashboard.reads import ReadSource
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import queries
 
@@ -104,10 +105,18 @@ def _compress(app: Dash) -> None:
 
 
 def create_app(
-    dash_cfg: DashboardSettings, presence: PresenceSettings, pool: ConnectionPool
+    dash_cfg: DashboardSettings,
+    presence: PresenceSettings,
+    pool: ConnectionPool,
+    read_pool: ConnectionPool | None = None,
 ) -> Dash:
-    """A ready Dash app; the caller owns ``pool`` and closes it."""
-    deps = Deps(pool=pool, dash=dash_cfg, presence=presence, tz=ZoneInfo(dash_cfg.timezone))
+    """A ready Dash app; the caller owns ``pool`` (the primary) and
+    ``read_pool`` (a streaming replica the pages' ticks read from while it
+    keeps up; see dashboard.reads) and closes them."""
+    reads = ReadSource(pool, read_pool, max_lag_s=dash_cfg.replica_max_lag_s)
+    deps = Deps(
+        pool=pool, dash=dash_cfg, presence=presence, tz=ZoneInfo(dash_cfg.timezone), reads=reads
+    )
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),

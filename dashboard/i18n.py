@@ -129,6 +129,7 @@ ZH_DESK = {
     "Incident #{id} closed.": "警情 #{id} 已结案。",
     "It was closed already.": "该警情已结案。",
     "Not sent: {reason}.": "未派警：{reason}。",
+    "reading from the primary ({why})": "读主库（{why}）",
     "No incident #{id}.": "无警情 #{id}。",
     "Order {order} sent to {unit} as an override; waiting for 签收 (acknowledgement).": (
         "派警单 {order} 已改派给 {unit}，等待签收。"

@@ -38,7 +38,7 @@ def incident_log(deps: Deps, incident_id: Any) -> list[dict[str, Any]]:
     """The event log of an incident the browser named; :class:`checks.BadInput`
     unless it is the id of an incident (every incident has its ``created``)."""
     found = checks.integer(incident_id, "incident_id", 1)
-    with deps.pool.connection() as conn:
+    with deps.read() as conn:
         log = inc.incident_events(conn, found)
     if not log:
         raise checks.BadInput("incident_id", "no such incident", incident_id)

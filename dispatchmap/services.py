@@ -103,10 +103,11 @@ class _Service:
 class EmbeddedPostgres(_Service):
     """A throwaway PostgreSQL 15 cluster in ``folder`` on a free port (trust auth, loopback)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, options: dict[str, str] | None = None) -> None:
         self.folder = folder.resolve()
         self.port = free_port()
         self.user = _run_as()
+        self.options = options or {}
         self._scratch: Path | None = None
 
     @property
@@ -164,6 +165,8 @@ class EmbeddedPostgres(_Service):
             f"-c unix_socket_directories={self.data} -c fsync=off "
             f"-c full_page_writes=off -c max_connections=200"
         )
+        # Later settings win: a base backup for a replica needs full_page_writes on.
+        opts += "".join(f" -c {key}={value}" for key, value in self.options.items())
         self._check(
             [
                 str(PG_BIN / "pg_ctl"),
@@ -180,6 +183,22 @@ class EmbeddedPostgres(_Service):
                 action,
             ]
         )
+
+    def start_replica_of(self, primary: EmbeddedPostgres) -> None:
+        """Start as a hot standby streaming from ``primary`` (which must run
+        with ``full_page_writes`` on): a base backup of it, then recovery."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.data = self._data_dir()
+        self.data.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            shutil.chown(self.data, self.user.pw_uid, self.user.pw_gid)
+        self.data.chmod(0o700)
+        backup = [str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port)]
+        # -c fast: the default spread checkpoint kept the backup waiting minutes.
+        self._check(
+            [*backup, "-U", "postgres", "-D", str(self.data), "-R", "-X", "stream", "-c", "fast"]
+        )
+        self._pg_ctl("start")
 
     def restart(self, mode: str = "immediate") -> None:
         """Restart on the same port; ``immediate`` is a crash as far as clients see."""

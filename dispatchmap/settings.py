@@ -28,6 +28,12 @@ class ServerSettings(BaseSettings):
     mqtt_url: str | None = Field(
         default=None, validation_alias=AliasChoices("MQTT_URL", "DM_MQTT_URL")
     )
+    # A streaming replica (hot standby) of DATABASE_URL the dashboard's pages
+    # read from while it keeps up (the owner's URL: the dashboard connects as
+    # its role there, as on the primary).
+    database_read_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_READ_URL", "DM_DATABASE_READ_URL")
+    )
     # The CA that signed the broker's certificate, for mqtts:// (unset: the
     # system's trusted CAs).
     mqtt_ca_file: Path | None = None
@@ -231,6 +237,9 @@ class DashboardSettings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64)
     threads: int = Field(default=8, ge=1, le=256)
     access_log: bool = True
+    # A replica further behind than this (seconds), or away, is left for the
+    # primary: the room never watches old data looking live.
+    replica_max_lag_s: float = Field(default=5.0, gt=0)
     # Reverse proxies in front (nginx: 1) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; 0 believes none, so a client cannot
     # name its own address to the sign-in throttle or the audit log.

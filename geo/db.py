@@ -7,16 +7,29 @@ from psycopg_pool import ConnectionPool
 
 
 def open_pool(
-    url: str, *, min_size: int = 1, max_size: int = 8, name: str = "dispatchmap"
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 8,
+    name: str = "dispatchmap",
+    wait: bool = True,
 ) -> ConnectionPool:
-    """A ready pool on ``url``; autocommit off, UTC session time zone."""
+    """A pool on ``url``; autocommit off, UTC session time zone. With
+    ``wait`` False it is returned at once and connects in the background (a
+    replica that is away at start), and each connection is checked before use."""
 
     def configure(conn):
         conn.execute("SET TIME ZONE 'UTC'")
         conn.commit()
 
     pool = ConnectionPool(
-        url, min_size=min_size, max_size=max_size, name=name, configure=configure, open=False
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        name=name,
+        configure=configure,
+        open=False,
+        check=None if wait else ConnectionPool.check_connection,
     )
-    pool.open(wait=True, timeout=30)
+    pool.open(wait=wait, timeout=30)
     return pool

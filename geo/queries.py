@@ -226,3 +226,10 @@ def jt808_terminals(conn: psycopg.Connection) -> dict[str, str]:
     """Device id (``jt808-{phone}``) -> unit id of every JT/T 808 terminal the
     roster ties to a unit; terminals tied to no unit are left out."""
     return {str(d): str(u) for d, u in conn.execute(sql("jt808_terminals")).fetchall()}
+
+
+def replica_lag(conn: psycopg.Connection) -> float | None:
+    """Seconds a hot standby is behind its primary (0: caught up); None on a
+    server that is not a standby."""
+    row = conn.execute(sql("replica_lag")).fetchone()
+    return None if row is None or row[0] is None else float(row[0])

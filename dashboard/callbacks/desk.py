@@ -93,7 +93,7 @@ def register(app: Dash, deps: Deps) -> None:
             None if k is None else checks.text(k, "drawn key", 40) for k in (list_key, queue_key)
         )
         now = datetime.now(UTC)
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             open_rows = queries.open_incidents(conn, now)
             delta = live.units_update(conn, deps, version, now)
             units = queries.unit_positions(conn, now)

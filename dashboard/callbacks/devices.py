@@ -39,7 +39,7 @@ def untied_update(
     """(GeoJSON, fingerprint) of the untied devices at ``now``, or None when
     the fingerprint equals ``shown_key`` (the page shows them already)."""
     stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
-    with deps.pool.connection() as conn:
+    with deps.read() as conn:
         rows = queries.untied_devices(
             conn, now, offline_s * MAX_AGE_OFFLINE_MULTIPLE, deps.dash.untied_shown
         )

@@ -60,7 +60,7 @@ class Snapshot:
 def read_snapshot(deps: Deps, now: datetime) -> Snapshot:
     """Everything the page shows, read in one connection at ``now``."""
     stale_s, offline_s, reach_s = deps.presence.stale_s, deps.presence.offline_s, _max_fix_age_s()
-    with deps.pool.connection() as conn:
+    with deps.read() as conn:
         devices = quality.device_quality(conn, now, WINDOW_S, stale_s, offline_s, reach_s)
         units = quality.units_with_devices(conn, now, stale_s, offline_s)
         buckets = quality.feed_buckets(conn, now, WINDOW_S, BUCKET_S, reach_s)
@@ -88,7 +88,7 @@ def page(deps: Deps) -> html.Div:
     """The ``/quality`` page as of now, with the city's roads for the drill-down map."""
     auth.require(deps.pool, RIGHT, "view_quality")
     snap = read_snapshot(deps, datetime.now(UTC))
-    with deps.pool.connection() as conn:
+    with deps.read() as conn:
         roads = queries.roads_geojson(conn)
         bounds = queries.city_extent(conn)
     return layout.quality_page(
@@ -150,7 +150,7 @@ def register(app: Dash, deps: Deps) -> None:
         else:
             return no_update, no_update, no_update, no_update
         auth.require(deps.pool, RIGHT, "view_quality")
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             rejected = quality.device_rejections(conn, device_id, REJECTIONS_SHOWN)
             fixes = quality.device_track(conn, device_id, TRACK_FIXES)
         return (
@@ -163,7 +163,7 @@ def register(app: Dash, deps: Deps) -> None:
     def quality_csv() -> Response:
         auth.require(deps.pool, RIGHT, "export_quality_csv")
         now, presence = datetime.now(UTC), deps.presence
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             devices = quality.device_quality(
                 conn, now, WINDOW_S, presence.stale_s, presence.offline_s, _max_fix_age_s()
             )

@@ -119,7 +119,7 @@ class WindowCache:
         key = (start.isoformat(), end.isoformat(), rviews.area_text(area) if area else "")
         with self._lock:  # two callbacks of one new window must not both read it
             if key not in self._windows:
-                with self._deps.pool.connection() as conn:
+                with self._deps.read() as conn:
                     stale_s = self._deps.presence.stale_s
                     self._windows[key] = load_window(conn, start, end, area, stale_s)
                 while len(self._windows) > self._size:
@@ -130,7 +130,7 @@ class WindowCache:
 
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
-    with deps.pool.connection() as conn:
+    with deps.read() as conn:
         incidents = queries.replay_incident_list(conn, INCIDENT_CHOICES)
         roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
         bounds = queries.city_extent(conn)

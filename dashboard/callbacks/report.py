@@ -22,7 +22,7 @@ def register(app: Dash, deps: Deps) -> None:
     def report_pdf() -> flask.Response:
         auth.require(deps.pool, "view_replay", "replay_report")
         incident_id = checks.integer_text(flask.request.args.get("incident"), "incident")
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             try:
                 review = load_review(conn, incident_id, MAP_ASPECT)
             except LookupError as exc:

@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 from dashboard import checks, ids, views
 from dashboard.callbacks import live
 from dashboard.deps import Deps
+from dashboard.i18n import t
 from dashboard.layout.quality import wall_tile
 from dashboard.layout.wall import alarm_strip, counters, incident_counts
 from geo import alarms, quality, queries
@@ -33,7 +34,7 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def refresh(_n: int | None, version: Any) -> tuple[Any, ...]:
         now = datetime.now(UTC)
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             delta = live.units_update(conn, deps, version, now)
             rows = queries.unit_positions(conn, now)
             incidents = queries.open_incidents(conn, now)
@@ -45,7 +46,7 @@ def register(app: Dash, deps: Deps) -> None:
             counters(
                 views.presence_counts(rows, stale_s, offline_s), views.status_counts(rows), lang
             ),
-            views.clock_text(now, deps.tz),
+            views.clock_text(now, deps.tz) + _read_note(deps, lang),
             views.incidents_geojson(incidents),
             incident_counts(Counter(r["priority"] for r in incidents), lang),
             alarm_strip(views.wall_alarms(open_alarms, rows, now, stale_s, offline_s, lang), lang),
@@ -57,5 +58,13 @@ def register(app: Dash, deps: Deps) -> None:
     def quality_tile(n: int | None) -> Any:
         if n is not None and checks.integer(n, "n_intervals") % every:
             return no_update
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             return wall_tile(quality.message_totals(conn, datetime.now(UTC), 3600.0))
+
+
+def _read_note(deps: Deps, lang: str) -> str:
+    """Said on the wall while a configured replica is left for the primary."""
+    reads = deps.reads
+    if reads is None or reads.replica is None or reads.state == "replica":
+        return ""
+    return " · " + t("reading from the primary ({why})", lang, why=reads.state.split(": ", 1)[-1])

@@ -26,7 +26,7 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def refresh_shift(_n: int | None) -> tuple[Any, ...]:
         now = datetime.now(UTC)
-        with deps.pool.connection() as conn:
+        with deps.read() as conn:
             current = shift.current_shift(conn, now, deps.tz, starts)
         lang, tz = deps.dash.language, deps.tz
         started = current.started_at.astimezone(tz).strftime("%H:%M")

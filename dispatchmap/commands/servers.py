@@ -292,14 +292,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def dashboard_app(
     url: str, dash_cfg: DashboardSettings, pool_size: int, wsgi: bool = False
 ) -> tuple[Any, Callable[[], None]]:
-    """The Dash app (or its WSGI callable) on a pool of its own, and the pool's close."""
+    """The Dash app (or its WSGI callable) on pools of its own (the primary,
+    and the replica of DATABASE_READ_URL if set), and their close."""
     from dashboard.app import create_app
-    from dispatchmap.settings import PresenceSettings
+    from dispatchmap.settings import PresenceSettings, ProgramDatabaseSettings, ServerSettings
     from geo.db import open_pool
+    from geo.roles import role_url
 
     pool = open_pool(url, max_size=pool_size)
-    app = create_app(dash_cfg, PresenceSettings(), pool)
-    return (app.server if wsgi else app), pool.close
+    replica_url = ServerSettings().database_read_url
+    read_pool = None
+    if replica_url:
+        password = ProgramDatabaseSettings().password("dashboard")
+        read_pool = open_pool(role_url(replica_url, "dashboard", password), wait=False)
+    app = create_app(dash_cfg, PresenceSettings(), pool, read_pool)
+
+    def close() -> None:
+        pool.close()
+        if read_pool is not None:
+            read_pool.close()
+
+    return (app.server if wsgi else app), close
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
