@@ -258,10 +258,11 @@ def register(app: Dash, deps: Deps) -> None:
         # set in place from DESK_CELLS.
         same_rows = before is not None and before.get("rows") == rows_key
         note = views.coverage_note(cover)
-        table = layout.suggestions_table(ranked, shown.shortfall, excluded, note, lang)
         return (
             layout.details(row, views.clock_text(row["created_at"], deps.tz), lang),
-            no_update if same_rows else table,
+            no_update
+            if same_rows
+            else layout.suggestions_table(ranked, shown.shortfall, excluded, note, lang),
             layout.orders_list(orders, lang),
             layout.cameras_list(cams, lang),
             store,
