@@ -16,7 +16,7 @@ demo: setup
 lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/mypy dispatchmap feeds geo dashboard
+	$(VENV)/mypy dispatchmap feeds geo store usecases dashboard
 
 test: lint
 	$(VENV)/pytest $(PYTEST_ARGS)

@@ -21,9 +21,9 @@ from feeds.decoders.lip import encode_short
 from feeds.pipeline import DUPLICATE, FUTURE_TIME, ZERO_FIX
 from feeds.simulator import distance_m, nmea_rmc
 from geo import queries
-from geo.migrate import upgrade
 from geo.routing import RoadGraph
 from geo.sample import bearing_deg
+from store.migrate import upgrade
 
 REPORT_EVERY_S = 5.0
 # Share of each fault among the bad messages, and the formats that can carry it.

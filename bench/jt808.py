@@ -33,7 +33,7 @@ from psycopg import sql
 from dispatchmap.services import free_port
 from feeds.decoders import jt808 as j
 from feeds.pipeline import Limits
-from geo import migrate
+from store import migrate
 
 GMT8 = timedelta(hours=8)
 CENTRE = (60.17, 24.94)

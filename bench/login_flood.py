@@ -32,7 +32,7 @@ import psycopg
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres, free_port, wait_for_port
 from geo import access
-from geo.migrate import upgrade
+from store.migrate import upgrade
 
 PASSWORD = "the right password 1"
 

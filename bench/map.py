@@ -53,8 +53,8 @@ from dispatchmap.cli import load_city
 from dispatchmap.services import free_port
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import queries
-from geo.db import open_pool
-from geo.migrate import upgrade
+from store.db import open_pool
+from store.migrate import upgrade
 
 GOAL_APPLY_MS = 100.0
 KINDS = ("car", "car", "motorbike", "foot")

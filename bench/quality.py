@@ -54,7 +54,7 @@ from feeds.faults import FaultInjector, sha256
 from feeds.simulator import build_fleet, messages
 from feeds.topics import Topics
 from geo import quality, queries
-from geo.migrate import upgrade
+from store.migrate import upgrade
 
 PROBE = "bench-probe"
 GOAL_RECALL, GOAL_FALSE_REJECT = 0.99, 0.001

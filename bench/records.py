@@ -27,8 +27,8 @@ from psycopg import sql
 from scratch import scratch_database  # bench/ is on the path when run as a script
 
 from geo import records
-from geo.migrate import upgrade
-from geo.roles import role_url
+from store.migrate import upgrade
+from store.roles import role_url
 
 INSERT = {
     "events": "INSERT INTO events (at, kind, actor, data) VALUES (now(), 'note', %s, %s)",

@@ -49,8 +49,8 @@ from scratch import scratch_database
 from dashboard import replay_views
 from dispatchmap.settings import PresenceSettings
 from geo import queries, retention
-from geo.migrate import upgrade
 from geo.snap import EARTH_RADIUS_M
+from store.migrate import upgrade
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # noon: the day straddles a midnight
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

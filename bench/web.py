@@ -59,7 +59,7 @@ from dispatchmap.settings import DashboardSettings
 from geo import access
 from geo import incidents as inc
 from geo.intake import NewIncident
-from geo.migrate import upgrade
+from store.migrate import upgrade
 
 PASSWORD = "a long bench password"
 GOAL_P95_MS = 250.0

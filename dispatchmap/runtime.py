@@ -13,12 +13,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
 
 from dispatchmap.services import EmbeddedPostgres, ProductionMosquitto
 from dispatchmap.settings import ServerSettings
 from feeds.broker_auth import read_known_passwords, write_broker_auth
 from feeds.topics import Topics
+from store import roles
 
 log = logging.getLogger("dispatchmap")
 DEMO_DATABASE = "dispatchmap"
@@ -47,9 +47,8 @@ class Broker:
 def create_database(admin_url: str, name: str) -> str:
     """Create database ``name`` on the server of ``admin_url`` if missing; its URL."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if not roles.database_exists(conn, name):
+            roles.create_database(conn, name)
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -58,23 +57,19 @@ def create_owned_database(admin_url: str, name: str, owner: str) -> str:
     database ``name`` owned by it with PostGIS and pgRouting (which need a
     superuser), and anything an older run left owned by the superuser handed
     over. Idempotent. Returns the database's URL as ``owner``."""
-    from geo import queries
-    from geo.roles import with_user
-
-    owner_id, name_id = sql.Identifier(owner), sql.Identifier(name)
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        row = conn.execute(queries.sql("role_exists"), (owner,)).fetchone()
-        if not (row and row[0]):
-            conn.execute(sql.SQL(queries.sql("create_owner_role")).format(owner=owner_id))
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        made = "alter_database_owner" if exists else "create_owned_database"
-        conn.execute(sql.SQL(queries.sql(made)).format(name=name_id, owner=owner_id))
+        if not roles.role_exists(conn, owner):
+            roles.create_owner_role(conn, owner)
+        if roles.database_exists(conn, name):
+            roles.alter_database_owner(conn, name, owner)
+        else:
+            roles.create_owned_database(conn, name, owner)
     db_admin_url = admin_url.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(db_admin_url, autocommit=True) as conn:
-        conn.execute(queries.sql("create_city_extensions"))
-        for (statement,) in conn.execute(queries.sql("hand_over_statements"), {"owner": owner}):
+        roles.create_city_extensions(conn)
+        for statement in roles.hand_over_statements(conn, owner):
             conn.execute(statement)
-    return with_user(db_admin_url, owner)
+    return roles.with_user(db_admin_url, owner)
 
 
 def database(settings: ServerSettings, stack: contextlib.ExitStack) -> str:

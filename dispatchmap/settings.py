@@ -56,7 +56,7 @@ class ServerSettings(BaseSettings):
 
 class ProgramDatabaseSettings(BaseSettings):
     """How ingest, dispatcher and dashboard reach the database: each as its own
-    role (geo.roles). A program's URL, when set, is used as is; otherwise it is
+    role (store.roles). A program's URL, when set, is used as is; otherwise it is
     ``DATABASE_URL`` with the role as user and the program's password (unset:
     none, for local trust auth). ``dispatchmap db upgrade`` sets each role's
     password from these same settings."""

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 files=$(git ls-files '*.py')
 .venv/bin/ruff check $files
 .venv/bin/ruff format --check $files
-.venv/bin/mypy dispatchmap feeds geo dashboard
+.venv/bin/mypy dispatchmap feeds geo store usecases dashboard

@@ -107,7 +107,7 @@ def template_db(pg_admin_url: str) -> Iterator[str]:
     """A database with every migration applied and the sample city loaded,
     copied (CREATE DATABASE ... TEMPLATE) for each test."""
     from dispatchmap.cli import load_city
-    from geo.migrate import upgrade
+    from store.migrate import upgrade
 
     url = _create(pg_admin_url, TEMPLATE)
     try:

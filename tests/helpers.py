@@ -1,6 +1,6 @@
 """Small builders shared by tests that need running pieces (ingest, publisher, web).
 
-Ingest, dispatcher and dashboard connect as their own roles (geo.roles), as
+Ingest, dispatcher and dashboard connect as their own roles (store.roles), as
 `dispatchmap ingest | dispatcher | serve` do: ``db_url`` is the owner's URL."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 from feeds.ingest import IngestWorker
 from feeds.pipeline import Limits, Pipeline
 from feeds.topics import Topics
-from geo.roles import role_url
+from store.roles import role_url
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DashboardSettings
@@ -161,7 +161,7 @@ def served_dashboard(db_url: str, settings: DashboardSettings, pool_size: int = 
     from dashboard.app import create_app
     from dispatchmap.services import free_port
     from dispatchmap.settings import PresenceSettings
-    from geo.db import open_pool
+    from store.db import open_pool
 
     port = free_port()
     # The Host header check answers the bound address and port only.

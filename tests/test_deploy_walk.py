@@ -23,7 +23,7 @@ import pytest
 
 from dispatchmap.services import EmbeddedPostgres, ProductionMosquitto
 from feeds.broker_auth import BrokerAuthPaths
-from geo import migrate
+from store import migrate
 from tests.deployment import REPO, read_env_file, readme_blocks
 
 BROKER_HOST = "broker.station.test"

@@ -38,9 +38,9 @@ def program_database_url(program: str, owner_url: str | None = None) -> str:
     """Where ``program`` (ingest | dispatcher | dashboard) connects: its own
     URL setting (``DM_INGEST_DATABASE_URL``, ``DM_DISPATCH_DATABASE_URL``,
     ``DM_DASH_DATABASE_URL``), else ``owner_url`` or ``DATABASE_URL`` as its
-    role (geo.roles.ROLES); exit if neither is set."""
+    role (store.roles.ROLES); exit if neither is set."""
     from dispatchmap.settings import ProgramDatabaseSettings
-    from geo.roles import role_url
+    from store.roles import role_url
 
     cfg = ProgramDatabaseSettings()
     explicit = cfg.url(program)

@@ -15,8 +15,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     import psycopg
 
     from dispatchmap.settings import ProgramDatabaseSettings
-    from geo.migrate import upgrade
-    from geo.roles import ROLES, set_role_password
+    from store.migrate import upgrade
+    from store.roles import ROLES, set_role_password
 
     cfg = ProgramDatabaseSettings()
     with psycopg.connect(database_url()) as conn:

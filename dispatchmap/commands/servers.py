@@ -296,8 +296,8 @@ def dashboard_app(
     and the replica of DATABASE_READ_URL if set), and their close."""
     from dashboard.app import create_app
     from dispatchmap.settings import PresenceSettings, ProgramDatabaseSettings, ServerSettings
-    from geo.db import open_pool
-    from geo.roles import role_url
+    from store.db import open_pool
+    from store.roles import role_url
 
     pool = open_pool(url, max_size=pool_size)
     replica_url = ServerSettings().database_read_url
@@ -326,7 +326,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from feeds.broker_auth import DISPATCH_USER, ingest_user
     from feeds.topics import Topics
     from geo import queries
-    from geo.migrate import upgrade
+    from store.migrate import upgrade
 
     settings, topic_cfg = ServerSettings(), TopicSettings()
     with contextlib.ExitStack() as stack:

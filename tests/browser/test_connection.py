@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 from dashboard.app import create_app
 from dispatchmap.services import free_port
 from dispatchmap.settings import DashboardSettings, PresenceSettings
-from geo.db import open_pool
+from store.db import open_pool
 
 
 def serve(app, port: int):

@@ -18,8 +18,8 @@ def app(db_url: str) -> Iterator[Dash]:
     ``app.server.test_client()``."""
     from dashboard.app import create_app
     from dispatchmap.settings import DashboardSettings, PresenceSettings
-    from geo.db import open_pool
-    from geo.roles import role_url
+    from store.db import open_pool
+    from store.roles import role_url
 
     pool = open_pool(role_url(db_url, "dashboard"), max_size=2)
     try:

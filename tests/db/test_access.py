@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from geo import access, throttle
-from geo.migrate import upgrade
+from store.migrate import upgrade
 
 NOW = datetime.now(UTC)
 

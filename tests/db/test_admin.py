@@ -9,7 +9,7 @@ import pytest
 from dashboard.app import create_app
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import access, admin
-from geo.db import open_pool
+from store.db import open_pool
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "a long test password"

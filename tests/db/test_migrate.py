@@ -1,7 +1,7 @@
 import psycopg
 import pytest
 
-from geo import migrate
+from store import migrate
 
 
 def test_upgrade_applies_everything_once_and_records_it(empty_db_url):

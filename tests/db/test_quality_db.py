@@ -19,7 +19,7 @@ from feeds.simulator import nmea_rmc
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import access, quality
-from geo.db import open_pool
+from store.db import open_pool
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR_S = 3600.0

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from geo import migrate, records
-from geo.roles import ROLES, role_url
+from geo import records
+from store import migrate
+from store.roles import ROLES, role_url
 from tests.conftest import wait_until
 
 REFUSED = [

@@ -20,10 +20,10 @@ from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import incidents as inc
-from geo.db import open_pool
 from geo.intake import NewIncident
-from geo.migrate import upgrade
-from geo.roles import role_url
+from store.db import open_pool
+from store.migrate import upgrade
+from store.roles import role_url
 from tests.conftest import wait_until
 from tests.dash_calls import call_body, callback_key
 

@@ -12,8 +12,8 @@ import psycopg
 
 from dispatchmap.runtime import create_database, create_owned_database
 from dispatchmap.services import EmbeddedPostgres
-from geo import migrate
-from geo.roles import ROLES, role_url
+from store import migrate
+from store.roles import ROLES, role_url
 
 
 def upgrade(url: str, **env: str) -> subprocess.Popen[str]:

@@ -16,7 +16,7 @@ from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import queries
-from geo.db import open_pool
+from store.db import open_pool
 from tests.dash_calls import call_body, callback_key
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -17,7 +17,7 @@ from dispatchmap.cli import load_city
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres
 from feeds.decoders import DecodeError, DeviceEvent, Fix, StatusReport
-from geo.migrate import upgrade
+from store.migrate import upgrade
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 _FIX_FIELDS = ("lat", "lon", "speed_kmh", "heading_deg", "acc_m", "alt_m", "sats", "seq")

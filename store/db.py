@@ -3,7 +3,12 @@ passes connections *down*; nothing here is a module global."""
 
 from __future__ import annotations
 
+import psycopg
 from psycopg_pool import ConnectionPool
+
+from store import statements
+
+_sql = statements.loader("db")
 
 
 def open_pool(
@@ -19,7 +24,7 @@ def open_pool(
     replica that is away at start), and each connection is checked before use."""
 
     def configure(conn):
-        conn.execute("SET TIME ZONE 'UTC'")
+        set_utc(conn)
         conn.commit()
 
     pool = ConnectionPool(
@@ -33,3 +38,8 @@ def open_pool(
     )
     pool.open(wait=wait, timeout=30)
     return pool
+
+
+def set_utc(conn: psycopg.Connection) -> None:
+    """Give the session UTC as its time zone (times read back are UTC)."""
+    conn.execute(_sql("set_utc"))

@@ -1,4 +1,4 @@
--- {role} is a psycopg.sql.Identifier from geo.roles.ROLES; {password} a
+-- {role} is a psycopg.sql.Identifier from store.roles.ROLES; {password} a
 -- literal SCRAM verifier made client-side, so the clear text never reaches
 -- the server's statement log.
 ALTER ROLE {role} PASSWORD {password}

@@ -1,0 +1,2 @@
+-- {name} is a psycopg.sql.Identifier.
+CREATE DATABASE {name}
