@@ -14,8 +14,6 @@ leaving the writing thread little to do but wait for the database.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -37,25 +35,7 @@ from feeds.pipeline import (
     Rejection,
 )
 from geo import queries
-
-
-def jsonb_text(value: Any) -> str:
-    """JSON that PostgreSQL's jsonb accepts: it refuses NaN/Infinity and the NUL
-    character, both of which a terminal can send; they are kept as text."""
-
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return str(v)
-        if isinstance(v, str):
-            return v.replace("\x00", "\ufffd")
-        if isinstance(v, dict):
-            return {clean(str(k)): clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean(value), default=str, allow_nan=False)
-
+from store.values import jsonb_text
 
 _STAGE_TYPES = (
     ["int4", "text", "text", "timestamptz", "timestamptz", "float8", "float8"]

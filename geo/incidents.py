@@ -14,12 +14,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from feeds.writer import jsonb_text
 from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, UnitSnapshot, suggest
 from geo.intake import NewIncident
 from geo.routing import RoadGraph, Router
 from geo.status import EVENT_KIND, ORDER_STATE, Action, IllegalTransition, Status, next_status
+from store.values import jsonb_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,10 @@ from typing import Any
 
 import psycopg
 
-from feeds.writer import jsonb_text
 from geo import incidents as inc
 from geo import queries
 from geo.dispatch import Reason, Suggestions
+from store.values import jsonb_text
 
 CLOSED_STATES = frozenset({"cleared", "closed"})
 """Incident states that take no new dispatch (and no unpublished order)."""
