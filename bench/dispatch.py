@@ -28,8 +28,8 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.dispatch import Incident, Rules, UnitSnapshot, suggest
+from geo.earth import LocalProjection
 from geo.routing import RoadGraph, Router
-from geo.snap import EARTH_RADIUS_M
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 INCIDENTS = 200
@@ -56,8 +56,7 @@ class City:
 def _lonlat(
     x_m: float, y_m: float, lon0: float = 24.94, lat0: float = 60.17
 ) -> tuple[float, float]:
-    k = math.pi / 180 * EARTH_RADIUS_M
-    return lon0 + x_m / (k * math.cos(math.radians(lat0))), lat0 + y_m / k
+    return LocalProjection(lon0, lat0).lonlat(x_m, y_m)
 
 
 def _road(i: int) -> tuple[float, bool]:

@@ -19,10 +19,10 @@ from dispatchmap.runtime import create_database
 from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE
 from feeds.decoders.lip import encode_short
 from feeds.pipeline import DUPLICATE, FUTURE_TIME, ZERO_FIX
-from feeds.simulator import distance_m, nmea_rmc
+from feeds.simulator import nmea_rmc
 from geo import queries
+from geo.earth import bearing_deg, distance_m
 from geo.routing import RoadGraph
-from geo.sample import bearing_deg
 from store.migrate import upgrade
 
 REPORT_EVERY_S = 5.0
@@ -82,13 +82,13 @@ class RoadWalk:
     def step(self, dt_s: float) -> tuple[float, float, float, float]:
         """Advance ``dt_s`` seconds; (lon, lat, speed_kmh, heading_deg)."""
         budget_m = self.speed_kmh / 3.6 * dt_s
-        length = distance_m(self.nodes[self.a], self.nodes[self.b])
+        length = distance_m(*self.nodes[self.a], *self.nodes[self.b])
         for _ in range(200):
             if self.along_m + budget_m < length:
                 break
             budget_m -= length - self.along_m
             self.a, self.b = self.b, self._onward(self.b, self.a)
-            self.along_m, length = 0.0, distance_m(self.nodes[self.a], self.nodes[self.b])
+            self.along_m, length = 0.0, distance_m(*self.nodes[self.a], *self.nodes[self.b])
         self.along_m += budget_m
         (x1, y1), (x2, y2) = self.nodes[self.a], self.nodes[self.b]
         t = min(self.along_m / length, 1.0) if length > 0 else 0.0

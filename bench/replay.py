@@ -49,7 +49,7 @@ from scratch import scratch_database
 from dashboard import replay_views
 from dispatchmap.settings import PresenceSettings
 from geo import queries, retention
-from geo.snap import EARTH_RADIUS_M
+from geo.earth import LocalProjection
 from store.migrate import upgrade
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # noon: the day straddles a midnight
@@ -105,9 +105,8 @@ class Fleet:
         rad = np.radians(heading)
         east = rng.uniform(0, BOX_EAST_M, units) + np.cumsum(speed * dt * np.sin(rad), 0)
         north = rng.uniform(0, BOX_NORTH_M, units) + np.cumsum(speed * dt * np.cos(rad), 0)
-        m_per_deg = np.pi / 180 * EARTH_RADIUS_M
-        self.lon = LON0 + _fold(east, BOX_EAST_M) / (m_per_deg * np.cos(np.radians(LAT0)))
-        self.lat = LAT0 + _fold(north, BOX_NORTH_M) / m_per_deg
+        proj = LocalProjection(LON0, LAT0)
+        self.lon, self.lat = proj.lonlat(_fold(east, BOX_EAST_M), _fold(north, BOX_NORTH_M))
         phase_us = rng.integers(0, int(dt * 1e6), units)
         start_us = int((START - PG_EPOCH).total_seconds() * 1e6)
         self.fix_us = start_us + np.arange(steps)[:, None] * int(dt * 1e6) + phase_us

@@ -3,7 +3,7 @@ thin grey, the incident, each dispatched unit's track in its own colour with
 a start mark (open circle), an end mark (filled circle) and its call sign, a
 scale bar, a north arrow and a legend.
 
-Positions go through :class:`geo.incident_review.LocalProjection` about the
+Positions go through :class:`geo.earth.LocalProjection` about the
 middle of the review's extent (x scaled by cos(latitude)), then one scale in
 points per metre for both axes, so the map keeps true shapes and the scale
 bar holds everywhere on it."""

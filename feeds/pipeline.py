@@ -27,6 +27,7 @@ from feeds.decoders import (
     status,
 )
 from feeds.topics import Topics
+from geo.earth import distance_m
 
 UNKNOWN_TOPIC = "unknown_topic"
 OUT_OF_RANGE = "out_of_range"
@@ -133,16 +134,6 @@ def _implausible_value(fix: Fix) -> str | None:
         if value is not None and not low <= value <= high:
             return f"{name}={value}"
     return None
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine, mean Earth radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ that many times faster.
 from __future__ import annotations
 
 import json
-import math
 import queue
 import random
 import threading
@@ -37,24 +36,13 @@ from feeds.faults import FaultInjector
 if TYPE_CHECKING:
     from feeds.crews import Calls, Crews
 from feeds.topics import Topics
+from geo.earth import Floats, LocalProjection, bearing_deg, distance_m
 from geo.routing import RoadGraph
-from geo.sample import bearing_deg
 
-EARTH_RADIUS_M = 6_371_008.8
 SPEED_FACTOR = {"car": (0.55, 0.95), "motorbike": (0.65, 1.05), "foot": (0.8, 1.2)}
 WALK_KMH = 5.0
 LIP_EVERY_TICKS = 15  # radios report less often than trackers
 NEAR_BEAT_NODES = 30  # where a beat has no road a unit can use: patrol this many nearest nodes
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (lon, lat) points, metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
 @dataclass
@@ -99,7 +87,7 @@ class Mover:
         """The graph node nearest (lon, lat), by great-circle distance."""
         return min(
             (int(n) for n in self.graph.node_ids),
-            key=lambda n: distance_m(self.nodes[n], (lon, lat)),
+            key=lambda n: distance_m(*self.nodes[n], lon, lat),
         )
 
     def start(self, node: int) -> None:
@@ -124,7 +112,7 @@ class Mover:
             speed_kmh = self.speed_kmh_of(a, b) * self.factor
             if budget_m is None:
                 budget_m = speed_kmh / 3.6 * dt_s
-            length = distance_m(self.nodes[a], self.nodes[b])
+            length = distance_m(*self.nodes[a], *self.nodes[b])
             if self.along_m + budget_m < length:
                 self.along_m += budget_m
                 return self._here(a, b, length, speed_kmh)
@@ -191,10 +179,13 @@ def nodes_in_beat(
     inside = shapely.contains_xy(beat, xy[:, 0], xy[:, 1])
     if inside.any():
         return [n for n, keep in zip(candidates, inside, strict=True) if keep]
-    # Rank in a local metric frame: a degree of longitude is cos(lat) of one of latitude.
-    shrink = math.cos(math.radians(beat.centroid.y))
-    local = shapely.transform(beat, lambda c: c * np.array([shrink, 1.0]))
-    gaps = shapely.distance(local, shapely.points(xy * np.array([shrink, 1.0])))
+    # Rank in metres, not degrees: a degree of longitude is cos(lat) of one of latitude.
+    proj = LocalProjection(beat.centroid.x, beat.centroid.y)
+
+    def metres(c: Floats) -> Floats:
+        return np.column_stack(proj.to_xy(c[:, 0], c[:, 1]))
+
+    gaps = shapely.distance(shapely.transform(beat, metres), shapely.points(metres(xy)))
     return [candidates[i] for i in sorted(np.argsort(gaps, kind="stable")[:near])]
 
 

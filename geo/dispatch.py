@@ -24,8 +24,8 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from geo.earth import distances_m
 from geo.routing import Arrivals, Router, Routes
-from geo.snap import haversine_m
 
 
 class Reason(StrEnum):
@@ -187,7 +187,7 @@ def suggest(
         Exclusion(screened.eligible[i].id, Reason.UNREACHABLE, float(screened.ages_s[i]))
         for i in np.flatnonzero(~reachable)
     )
-    straight_m = haversine_m(lons, lats, incident.lon, incident.lat)
+    straight_m = distances_m(lons, lats, incident.lon, incident.lat)
     order = _best(routes.eta_s, straight_m, screened.eligible, rules.top_k)
     ranked = _suggestions(order, screened, routes, arrivals, straight_m, incident_beat)
     return Suggestions(

@@ -27,7 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from geo.snap import Floats, Ints, LocalProjection, SegmentIndex, Snaps, node_positions_xy
+from geo.earth import LocalProjection
+from geo.snap import Floats, Ints, SegmentIndex, Snaps, node_positions_xy
 
 
 class RoadGraph:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shapely.geometry import MultiPoint, MultiPolygon, Polygon, box
 
+from geo import earth
 from geo.osm import RoadNetwork
 
 KIND_COUNTS = {"car": 16, "motorbike": 8, "foot": 16}
@@ -62,15 +63,6 @@ class RosterUnit:
     gps_device: str
     gps_format: str
     phone_device: str
-
-
-def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Initial compass bearing from point 1 to point 2, degrees in [0, 360)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dlon = math.radians(lon2 - lon1)
-    x = math.sin(dlon) * math.cos(phi2)
-    y = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
-    return math.degrees(math.atan2(x, y)) % 360.0
 
 
 def car_degree(net: RoadNetwork) -> dict[int, int]:
@@ -140,7 +132,7 @@ def make_cameras(net: RoadNetwork, count: int, rng: random.Random) -> list[Camer
                 name=f"Camera {i:02d}",
                 lon=round(lon, 7),
                 lat=round(lat, 7),
-                bearing_deg=round(bearing_deg(lon, lat, *towards), 1),
+                bearing_deg=round(earth.bearing_deg(lon, lat, *towards), 1),
                 fov_deg=float(rng.choice([60, 75, 90, 110])),
                 range_m=float(rng.randrange(50, 130, 10)),
                 stream_url=f"rtsp://video.station.local:554/live/cam{i:02d}",

@@ -10,52 +10,17 @@ as well as from its ends. Pure numpy/scipy: no database.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_M = 6_371_008.8
+from geo.earth import LocalProjection
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
-
-
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Floats:
-    """Great-circle distance in metres between (lon1, lat1) and (lon2, lat2),
-    degrees WGS84, element-wise over arrays (broadcasting like numpy)."""
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)
-    )
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-
-
-@dataclass(frozen=True, slots=True)
-class LocalProjection:
-    """Equirectangular plane tangent at (lon0, lat0): x east, y north, metres."""
-
-    lon0: float
-    lat0: float
-
-    @classmethod
-    def around(cls, lons: ArrayLike, lats: ArrayLike) -> LocalProjection:
-        """Centred on the middle of the bounding box of the points (degrees)."""
-        lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
-        return cls((lons.min() + lons.max()) / 2, (lats.min() + lats.max()) / 2)
-
-    def to_xy(self, lons: ArrayLike, lats: ArrayLike) -> tuple[Floats, Floats]:
-        """Degrees to metres from the centre; arrays in, arrays out."""
-        k = math.pi / 180 * EARTH_RADIUS_M
-        x = (np.asarray(lons, dtype=np.float64) - self.lon0) * k * math.cos(math.radians(self.lat0))
-        y = (np.asarray(lats, dtype=np.float64) - self.lat0) * k
-        return x, y
 
 
 @dataclass(frozen=True, slots=True)

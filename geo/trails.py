@@ -23,10 +23,9 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from geo.earth import east_north_m
 from geo.replay import Fix, Track, position_at
-from geo.snap import EARTH_RADIUS_M
 
-M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
 
@@ -150,7 +149,7 @@ def _metres(fixes: Sequence[Fix], starts: Ints, ends: Ints) -> tuple[Floats, Flo
     lat = np.array([f.lat for f in fixes])
     counts = ends - starts + 1
     lon0, lat0 = np.repeat(lon[starts], counts), np.repeat(lat[starts], counts)
-    return (lon - lon0) * M_PER_DEG * np.cos(np.radians(lat0)), (lat - lat0) * M_PER_DEG
+    return east_north_m(lon, lat, lon0, lat0)
 
 
 def _off_segment_m(

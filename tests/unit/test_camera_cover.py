@@ -1,7 +1,7 @@
 import pytest
 
-from feeds.simulator import distance_m
-from geo.cameras import covers, offset, rank_for
+from geo.cameras import covers, rank_for
+from geo.earth import destination, distance_m
 
 CAM = (24.94, 60.17)
 
@@ -21,18 +21,18 @@ CAM = (24.94, 60.17)
 def test_a_camera_facing_east_with_60_degrees_sees_only_its_sector(
     bearing_to_point, distance, seen
 ):
-    lon, lat = offset(*CAM, bearing_to_point, distance)
-    d = distance_m(CAM, (lon, lat))
+    lon, lat = destination(*CAM, bearing_to_point, distance)
+    d = distance_m(*CAM, lon, lat)
     assert covers(*CAM, 90.0, 60.0, 80.0, lon, lat, d) is seen
 
 
 def test_sector_across_north_wraps_round():
-    lon, lat = offset(*CAM, 355.0, 30.0)
+    lon, lat = destination(*CAM, 355.0, 30.0)
     assert covers(*CAM, 10.0, 60.0, 80.0, lon, lat, 30.0)
 
 
 def test_covering_cameras_come_first_then_the_nearest():
-    point = offset(*CAM, 90.0, 40.0)
+    point = destination(*CAM, 90.0, 40.0)
     cams = [
         {
             "id": "behind",

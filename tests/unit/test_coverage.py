@@ -20,19 +20,16 @@ import pytest
 
 from geo.coverage import CoverageCache, coverage, coverage_units
 from geo.dispatch import UnitSnapshot
+from geo.earth import LocalProjection
 from geo.routing import RoadGraph, Router
-from geo.snap import EARTH_RADIUS_M
 
 LON0, LAT0 = 24.94, 60.17
-M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
+PROJ = LocalProjection(LON0, LAT0)
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def at(x_m: float, y_m: float = 0.0) -> tuple[float, float]:
-    return (
-        LON0 + x_m / (M_PER_DEG * math.cos(math.radians(LAT0))),
-        LAT0 + y_m / M_PER_DEG,
-    )
+    return PROJ.lonlat(x_m, y_m)
 
 
 def line(one_way: bool = True) -> Router:
@@ -138,8 +135,8 @@ def test_each_departure_equals_a_fresh_search_without_that_unit(target_s):
     router = grid()
     rng = np.random.default_rng(11)
     ids = [f"u{i}" for i in range(12)]
-    lons = LON0 + rng.uniform(0, 880, 12) / (M_PER_DEG * math.cos(math.radians(LAT0)))
-    lats = LAT0 + rng.uniform(0, 880, 12) / M_PER_DEG
+    east_m, north_m = rng.uniform(0, 880, 12), rng.uniform(0, 880, 12)
+    lons, lats = PROJ.lonlat(east_m, north_m)
     lons[1], lats[1] = lons[0], lats[0]  # two units on one spot
     full = coverage(router, ids, lons, lats, target_s)
     assert 0 < full.covered_m < full.total_m

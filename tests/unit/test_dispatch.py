@@ -14,19 +14,19 @@ From node 2 the one-way street forces a detour 2-3-4-1: 70 s, 700 m.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from geo.dispatch import Incident, Reason, Rules, UnitSnapshot, suggest
+from geo.earth import LocalProjection
 from geo.routing import RoadGraph, Router
-from geo.snap import EARTH_RADIUS_M, LocalProjection, SegmentIndex
+from geo.snap import SegmentIndex
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LON0, LAT0 = 24.94, 60.17
-M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
+PROJ = LocalProjection(LON0, LAT0)
 NODES_M = {
     1: (0.0, 0.0),
     2: (100.0, 0.0),
@@ -53,10 +53,7 @@ RULES = Rules(kinds_for_type={"traffic_accident": {"car", "motorbike"}}, top_k=5
 
 def at(x_m: float, y_m: float) -> tuple[float, float]:
     """(lon, lat) of a point x metres east and y metres north of node 1."""
-    return (
-        LON0 + x_m / (M_PER_DEG * math.cos(math.radians(LAT0))),
-        LAT0 + y_m / M_PER_DEG,
-    )
+    return PROJ.lonlat(x_m, y_m)
 
 
 @pytest.fixture(scope="module")

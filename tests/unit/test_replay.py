@@ -7,11 +7,11 @@ longitude is half a degree of latitude, so a mix-up of the two would show."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from geo.earth import LocalProjection, distance_m
 from geo.replay import (
     Fix,
     StatusEvent,
@@ -27,12 +27,11 @@ from geo.replay import (
     status_at,
     statuses_at,
 )
-from geo.snap import EARTH_RADIUS_M, haversine_m
 
 T0 = datetime(2026, 11, 28, 23, 59, 0, tzinfo=UTC)
 LON0, LAT0 = 24.94, 60.0
 STALE_S = 60.0
-M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
+PROJ = LocalProjection(LON0, LAT0)
 
 
 def at(seconds: float) -> datetime:
@@ -40,12 +39,11 @@ def at(seconds: float) -> datetime:
 
 
 def fix(seconds: float, east_m: float, north_m: float, **extra: float) -> Fix:
-    lon = LON0 + east_m / (M_PER_DEG * math.cos(math.radians(LAT0)))
-    return Fix(at(seconds), lon, LAT0 + north_m / M_PER_DEG, **extra)
+    return Fix(at(seconds), *PROJ.lonlat(east_m, north_m), **extra)
 
 
 def dist_m(a: Fix | TrackPoint, b: Fix | TrackPoint) -> float:
-    return float(haversine_m(a.lon, a.lat, b.lon, b.lat))
+    return distance_m(a.lon, a.lat, b.lon, b.lat)
 
 
 # A patrol car: north-east for 10 s, on to the east for 20 s, then silent for

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from geo.earth import LocalProjection
 from geo.replay import Fix, Track, position_at, split_at_gaps
-from geo.snap import EARTH_RADIUS_M
 from geo.trails import Trail, simplify, trails_for
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LON0, LAT0 = 24.94, 60.0
-M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
+PROJ = LocalProjection(LON0, LAT0)
 STALE_S = 60.0
 
 
@@ -26,8 +26,7 @@ def at(seconds: float) -> datetime:
 
 
 def fix(seconds: float, east_m: float, north_m: float) -> Fix:
-    lon = LON0 + east_m / (M_PER_DEG * math.cos(math.radians(LAT0)))
-    return Fix(at(seconds), lon, LAT0 + north_m / M_PER_DEG)
+    return Fix(at(seconds), *PROJ.lonlat(east_m, north_m))
 
 
 def shown(track: Track, seconds: float) -> tuple[float, float]:

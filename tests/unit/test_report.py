@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import math
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,13 +16,7 @@ from dashboard import report_text as txt
 from dashboard.report import MAP_ASPECT, fit, incident_report_pdf
 from dispatchmap.progress import ProgressBar, clock_text
 from geo.alarms import Thresholds
-from geo.incident_review import (
-    LocalProjection,
-    Review,
-    centre_of,
-    interval_targets,
-    map_extent,
-)
+from geo.incident_review import Review, centre_of, interval_targets, map_extent
 from geo.records import ChainCover
 from geo.replay import Fix, Track
 from tests.pdftext import pdf_text
@@ -103,14 +96,6 @@ LOG = [
     event(55, "acknowledged", "U001", actor="unit:U001"),
     event(56, "order_published", "U001", actor="system"),
 ]
-
-
-def test_projection_is_equirectangular_scaled_by_cos_lat():
-    proj = LocalProjection(24.9, 60.0)
-    x, y = proj.xy(24.91, 60.01)
-    assert x == pytest.approx(0.01 * 0.5 * math.pi / 180 * 6_371_008.8, rel=1e-12)
-    assert y == pytest.approx(1111.95, abs=0.01)
-    assert proj.lonlat(x, y) == pytest.approx((24.91, 60.01), abs=1e-12)
 
 
 def test_map_extent_keeps_the_aspect_a_minimum_span_and_the_points():

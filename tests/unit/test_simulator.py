@@ -2,8 +2,9 @@ import json
 import random
 from datetime import UTC, datetime
 
-from feeds.simulator import Mover, SimUnit, build_fleet, distance_m, encode, nmea_rmc
+from feeds.simulator import Mover, SimUnit, build_fleet, encode, nmea_rmc
 from feeds.topics import Topics
+from geo.earth import distance_m
 from geo.routing import RoadGraph
 
 # A 3x3 grid of nodes ~100 m apart; all two-way.
@@ -14,7 +15,7 @@ EDGES = [
 
 
 def car_edges():
-    return [(a, b, 10.0, 10.0, distance_m(NODES[a], NODES[b])) for a, b in EDGES]
+    return [(a, b, 10.0, 10.0, distance_m(*NODES[a], *NODES[b])) for a, b in EDGES]
 
 
 def roster():
@@ -70,7 +71,7 @@ def test_mover_follows_distance_budget():
     start = NODES[0]
     lon, lat, speed, _ = m.step(5.0)
     assert speed == 36.0
-    assert distance_m(start, (lon, lat)) == __import__("pytest").approx(50.0, rel=0.02)
+    assert distance_m(*start, lon, lat) == __import__("pytest").approx(50.0, rel=0.02)
 
 
 def test_nmea_sentence_has_a_valid_checksum():

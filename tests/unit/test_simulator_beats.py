@@ -1,7 +1,8 @@
 """Available cars and motorbikes patrol their home beat; sent to an incident
 they drive there wherever it is, and come back to the beat when cleared."""
 
-from feeds.simulator import build_fleet, call_places, distance_m, nodes_in_beat
+from feeds.simulator import build_fleet, call_places, nodes_in_beat
+from geo.earth import distance_m
 
 # A 5x5 grid of nodes ~100 m apart, all two-way; node = row * 5 + column.
 NODES = {r * 5 + c: (24.94 + c * 0.0018, 60.17 + r * 0.0009) for r in range(5) for c in range(5)}
@@ -12,7 +13,7 @@ IN_BEAT = sorted(n for n in NODES if n % 5 < 2)
 
 
 def car_edges():
-    return [(a, b, 10.0, 10.0, distance_m(NODES[a], NODES[b])) for a, b in EDGES]
+    return [(a, b, 10.0, 10.0, distance_m(*NODES[a], *NODES[b])) for a, b in EDGES]
 
 
 def unit(unit_id, kind, beat_wkt):
@@ -79,7 +80,7 @@ def test_a_beat_with_no_usable_road_is_patrolled_from_the_nearest_nodes():
     # 0.0008 deg north is 89 m.
     spot = "POLYGON((24.95 60.17, 24.9501 60.17, 24.9501 60.1701, 24.95 60.1701, 24.95 60.17))"
     near = {1: (24.9511, 60.1700), 2: (24.9500, 60.1709)}  # 56 m east, 89 m north
-    assert distance_m(near[1], (24.9501, 60.17)) < distance_m(near[2], (24.95, 60.1701))
+    assert distance_m(*near[1], 24.9501, 60.17) < distance_m(*near[2], 24.95, 60.1701)
     assert nodes_in_beat(spot, [2, 1], near, near=1) == [1]
 
 
