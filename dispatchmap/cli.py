@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from dispatchmap.commands import UsageError, admin, export, jt808, reports, servers
+from dispatchmap.commands import UsageError, admin, export, jt808, reports, servers, video
 from dispatchmap.commands.admin import load_city
 
 __all__ = ["load_city", "main", "parser"]
@@ -163,6 +163,7 @@ def parser() -> argparse.ArgumentParser:
     pres.add_argument("--devices", action="store_true", help="by device, including unknown ones")
     pres.set_defaults(func=reports.cmd_presence)
     _replay_export_args(sub)
+    video.add_parser(sub)
     srv = sub.add_parser("serve", help="serve the dashboard (/wall)")
     srv.add_argument(
         "--port", type=int, help="HTTP port (default DM_DASH_PORT or 8050); 0 = default"
@@ -185,6 +186,12 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.01,
         help="share of simulated messages spoiled, so the quarantine is seen working",
+    )
+    demo.add_argument(
+        "--video-cameras",
+        type=int,
+        default=8,
+        help="cameras streaming simulated pictures on 127.0.0.1 (3 of them flapping)",
     )
     demo.set_defaults(func=servers.cmd_demo)
     return top

@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting
   mosquitto mosquitto-clients chromium fonts-noto-cjk
   fonts-wqy-microhei  # a TrueType CJK font reportlab can embed in the Chinese PDF report
+  ffmpeg fonts-dejavu-core  # the demo's simulated cameras: test pictures with their id and time burnt in
   openssl systemd  # the tests make a CA for TLS, and check deploy/systemd with systemd-analyze
 )
 

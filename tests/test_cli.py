@@ -23,6 +23,7 @@ COMMANDS = [
     ["wall-token"],
     ["retention"],
     ["replay-export"],
+    ["camera-sim"],
 ]
 
 

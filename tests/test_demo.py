@@ -46,6 +46,13 @@ def connected_as(db_url: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def simulated_camera(db_url: str) -> str | None:
+    """The stream URL of CAM01 once the demo pointed it at its simulator."""
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT stream_url FROM cameras WHERE id = 'CAM01'").fetchone()
+    return str(row[0]) if row and str(row[0]).startswith("http://127.0.0.1:") else None
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -104,7 +111,7 @@ def run_demo(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen[byte
 def stop_demo(proc: subprocess.Popen[bytes], log: Path) -> list[int]:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 0, log.read_text()
-    return [int(p) for p in re.findall(r"started \w+ pid (\d+)", log.read_text())]
+    return [int(p) for p in re.findall(r"started [\w-]+ pid (\d+)", log.read_text())]
 
 
 def test_demo_on_given_servers_moves_units_and_stops_cleanly(
@@ -124,10 +131,15 @@ def test_demo_on_given_servers_moves_units_and_stops_cleanly(
         # ingest, dispatcher and dashboard as their roles, not as DATABASE_URL's superuser
         programs = {"dm_ingest", "dm_dispatcher", "dm_dashboard"}
         wait_until(lambda: programs <= connected_as(empty_db_url), 10, message="program roles")
+        # The first cameras stream simulated pictures from 127.0.0.1.
+        url = wait_until(lambda: simulated_camera(empty_db_url), 30, message="a simulated camera")
+        wait_until(lambda: healthy(str(url)), 30, 0.5, message=f"{url} served")
     finally:
         pids = stop_demo(proc, log)
-    assert len(pids) == 4  # ingest, dispatcher, simulate, serve
-    assert not any(alive(p) for p in pids)
+    assert len(pids) == 5  # ingest, dispatcher, simulate, serve, camera-sim
+    encoders = [int(p) for p in re.findall(r"encoder started pid (\d+)", log.read_text())]
+    assert len(encoders) >= 8  # --video-cameras 8, flapping ones restarted
+    assert not any(alive(p) for p in pids + encoders)
     assert not (tmp_path / "state").exists()  # given servers: nothing private was made
 
 

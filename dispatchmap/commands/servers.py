@@ -369,6 +369,7 @@ def _demo_commands(args: argparse.Namespace, credentials: Path | None) -> dict[s
     """The demo's programs and their arguments; with ``credentials`` (a
     private production broker) the simulator connects each device as its own user."""
     sim_auth = ["--credentials", str(credentials)] if credentials else []
+    video = ["camera-sim", "--update-db", "--count", str(args.video_cameras)]
     return {
         "ingest": ["ingest"],
         "dispatcher": ["dispatcher"],
@@ -387,6 +388,8 @@ def _demo_commands(args: argparse.Namespace, credentials: Path | None) -> dict[s
             str(args.incidents_per_hour),
         ],
         "serve": ["serve", "--port", str(args.port or 0)],
+        # The first cameras stream for real (simulated), a few of them flapping.
+        **({"camera-sim": video} if args.video_cameras > 0 else {}),
     }
 
 
