@@ -57,9 +57,9 @@ from dispatchmap.cli import load_city
 from dispatchmap.services import EmbeddedMosquitto, free_port, wait_for_port
 from dispatchmap.settings import DashboardSettings
 from geo import access
-from geo import incidents as inc
 from geo.intake import NewIncident
 from store.migrate import upgrade
+from usecases import incidents as inc
 
 PASSWORD = "a long bench password"
 GOAL_P95_MS = 250.0

@@ -1,5 +1,5 @@
 """The wall's small charts of the shift, as Plotly figure dicts. Pure: a
-:class:`geo.shift.Shift` in, data out, so tests read them as data.
+:class:`usecases.shift.Shift` in, data out, so tests read them as data.
 
 Dark, large type, no legend or mode bar: they are read from across the room.
 Times on the x axis are the station's local clock (Plotly knows no time
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
 from geo.response import ACK_TARGET_S, REACH_TARGET_S, intervals
-from geo.shift import Shift
+from usecases.shift import Shift
 
 PRIORITY_COLOUR = {1: "#ff3b30", 2: "#ff9500", 3: "#ffcc00", 4: "#8e8e93"}  # as on the map
 IN_TIME, LATE = "#2ecc71", "#ff3b30"

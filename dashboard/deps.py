@@ -34,7 +34,7 @@ class Deps:
 
     def router(self) -> Router:
         """The car router, built from the database the first time it is asked for."""
-        from geo.incidents import load_router
+        from usecases.incidents import load_router
 
         with self._lock:
             if not self._router:

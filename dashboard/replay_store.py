@@ -11,8 +11,8 @@ from typing import Any
 from dashboard import checks
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
-from geo import incidents as inc
 from geo import replay_window
+from store import incidents as incident_store
 
 Window = tuple[datetime, datetime, rviews.Area | None]
 WINDOW_KEYS = ("start", "end", "incident_id", "area")
@@ -39,7 +39,7 @@ def incident_log(deps: Deps, incident_id: Any) -> list[dict[str, Any]]:
     unless it is the id of an incident (every incident has its ``created``)."""
     found = checks.integer(incident_id, "incident_id", 1)
     with deps.read() as conn:
-        log = inc.incident_events(conn, found)
+        log = incident_store.incident_events(conn, found)
     if not log:
         raise checks.BadInput("incident_id", "no such incident", incident_id)
     return log

@@ -27,11 +27,14 @@ from feeds.decoders.native import parse_time
 from feeds.pipeline import Message
 from feeds.session import AckedSession
 from feeds.topics import Topics
-from geo import alarms, queries
-from geo import incidents as inc
+from geo import queries
 from geo.intake import IntakeError, parse_incident
-from geo.shown_sets import CLOSED_STATES
 from geo.status import KEY_ACTION, Action
+from store import incidents as incident_store
+from store import orders as order_store
+from usecases import alarms
+from usecases import incidents as inc
+from usecases.shown_sets import CLOSED_STATES
 
 log = logging.getLogger("dispatchmap.dispatcher")
 
@@ -127,19 +130,19 @@ class DispatchWorker:
         alarms.evaluate(conn, now, self.thresholds)
 
     def _publish_orders(self, conn: psycopg.Connection, now: datetime) -> None:
-        for *fields, incident_status in conn.execute(queries.sql("unpublished_orders")).fetchall():
+        for *fields, incident_status in order_store.unpublished_orders(conn):
             order = inc.Order(*fields)
             if incident_status in CLOSED_STATES:
                 self._withdraw(conn, order, incident_status, now)
                 continue
-            incident = inc.incident(conn, order.incident_id)
+            incident = incident_store.incident(conn, order.incident_id)
             assert incident is not None
             body = json.dumps(inc.order_message(order, incident)).encode()
             info = self.client.publish(self.topics.orders(order.unit_id), body, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # broker away: the outbox keeps it for the next tick
-            conn.execute(queries.sql("mark_published"), (now, order.id))
-            inc.record_event(
+            order_store.mark_published(conn, order.id, now)
+            incident_store.insert_event(
                 conn,
                 at=now,
                 kind="order_published",
@@ -161,7 +164,7 @@ class DispatchWorker:
             conn, order.unit_id, Action.CANCEL, "system", now, order_id=order.id, source="outbox"
         )
         if not done.ok:  # the unit moved on (refusal logged): the order ends all the same
-            conn.execute(queries.sql("set_order_state"), ("cancelled", order.id))
+            order_store.set_order_state(conn, order.id, "cancelled")
 
     def _handle(self, conn: psycopg.Connection, message: Message) -> None:
         try:
@@ -207,7 +210,7 @@ class DispatchWorker:
     def _incident(self, conn: psycopg.Connection, message: Message) -> None:
         try:
             obj = json.loads(message.payload)
-            types = {t: p for t, (p, _) in inc.incident_types(conn).items()}
+            types = {t: p for t, (p, _) in incident_store.incident_types(conn).items()}
             new = parse_incident(obj, types, message.received_at)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             detail = str(exc) if isinstance(exc, IntakeError) else f"payload: {exc}"
@@ -240,7 +243,7 @@ class DispatchWorker:
             (report,) = status_decoder.decode(terminal, message.payload)
         except (DecodeError, ValueError):
             return  # the ingest keeps it in quarantine already
-        unit_id = inc.unit_of_device(conn, terminal)
+        unit_id = order_store.unit_of_device(conn, terminal)
         if report.emergency is not None:
             alarms.emergency(conn, unit_id, terminal, report.emergency, report.reported_at)
         if report.state in KEY_ACTION and unit_id is not None:

@@ -17,15 +17,15 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from geo import incidents as inc
 from geo import queries, records, retention
-from geo.alarms import Thresholds
 from geo.earth import LocalProjection
 from geo.records import ChainCover
 from geo.replay import Track, segment_between
 from geo.replay_window import MARGIN_S, incident_window
 from geo.response import intervals
 from geo.retention import BBox
+from store import incidents as incident_store
+from usecases.alarms import Thresholds
 
 
 def centre_of(bbox: BBox) -> LocalProjection:
@@ -131,7 +131,7 @@ def load_review(
     row = review_incident(conn, incident_id)
     if row is None:
         raise LookupError(f"no incident {incident_id}")
-    events = inc.incident_events(conn, incident_id)
+    events = incident_store.incident_events(conn, incident_id)
     margin = timedelta(seconds=margin_s)
     start, end = incident_window(events, margin_s) or (
         row["created_at"] - margin,

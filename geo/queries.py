@@ -158,21 +158,6 @@ def cameras_near(
     return _rows(conn, "cameras_near", {"lon": lon, "lat": lat, "limit_m": limit_m})
 
 
-def open_incidents(conn: psycopg.Connection, now: datetime) -> list[dict[str, Any]]:
-    """Incidents not closed, most urgent first, with ``age_s`` and the units sent."""
-    return _rows(conn, "open_incidents", {"now": now})
-
-
-def incident_orders(conn: psycopg.Connection, incident_id: int) -> list[dict[str, Any]]:
-    """The orders of one incident with their live state, oldest first."""
-    return _rows(conn, "incident_orders", (incident_id,))
-
-
-def incident_type_list(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Incident types with English and Chinese names and default priority."""
-    return _rows(conn, "incident_type_list")
-
-
 def replay_incident_list(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` incidents, for choosing a replay window."""
     return _rows(conn, "replay_incident_list", (limit,))

@@ -265,7 +265,7 @@ def statuses_at(events: Iterable[StatusEvent], at: datetime) -> dict[str, str]:
     return {u: e.status for u, e in StatusTimeline(events).statuses_at(at).items()}
 
 
-# The incident chain as geo.incidents moves it, forward only, and the event
+# The incident chain as usecases.incidents moves it, forward only, and the event
 # kinds that move it; an order ending as cleared (not cancelled) may clear it.
 INCIDENT_CHAIN = ("open", "dispatched", "onscene", "cleared", "closed")
 _INCIDENT_STEP = {"created": "open", "dispatched": "dispatched", "onscene": "onscene",

@@ -88,7 +88,7 @@ def running_dispatcher(
 ):
     """A dispatch worker on its own thread, with quick timers for tests."""
     from feeds.dispatcher import DispatchWorker
-    from geo.alarms import Thresholds
+    from usecases.alarms import Thresholds
 
     worker = DispatchWorker(
         mqtt_host=host,

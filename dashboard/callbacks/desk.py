@@ -17,12 +17,15 @@ from dashboard.callbacks import desk_dispatch, live
 from dashboard.deps import Deps
 from dashboard.i18n import message, t
 from dashboard.layout import desk as layout
-from geo import incidents as inc
-from geo import queries, shown_sets
+from geo import queries
 from geo.cameras import rank_for
 from geo.coverage import Coverage, CoverageCache, coverage, coverage_units
 from geo.dispatch import Suggestions
 from geo.intake import IntakeError, parse_incident
+from store import incidents as incident_store
+from store import orders as order_store
+from usecases import incidents as inc
+from usecases import shown_sets
 
 CAMERA_SEARCH_M = 400.0
 # Units move, but searching the city on every tick of every desk is waste.
@@ -33,7 +36,7 @@ STATUSES = frozenset(layout.UNIT_STATUSES)
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.pool.connection() as conn:
-        types = queries.incident_type_list(conn)
+        types = incident_store.incident_type_list(conn)
         units = queries.unit_positions(conn, datetime.now(UTC))
         roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
         bounds = queries.city_extent(conn)
@@ -94,7 +97,7 @@ def register(app: Dash, deps: Deps) -> None:
         )
         now = datetime.now(UTC)
         with deps.read() as conn:
-            open_rows = queries.open_incidents(conn, now)
+            open_rows = incident_store.open_incidents(conn, now)
             delta = live.units_update(conn, deps, version, now)
             units = queries.unit_positions(conn, now)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
@@ -160,7 +163,7 @@ def register(app: Dash, deps: Deps) -> None:
         now = datetime.now(UTC)
         form = {"type": kind, "priority": priority, "lat": lat, "lon": lon, "notes": notes}
         with deps.pool.connection() as conn:
-            types = {t: p for t, (p, _) in inc.incident_types(conn).items()}
+            types = {t: p for t, (p, _) in incident_store.incident_types(conn).items()}
             try:
                 new = parse_incident(form, types, now)
             except IntakeError as exc:
@@ -227,13 +230,13 @@ def register(app: Dash, deps: Deps) -> None:
             except LookupError:
                 gone = html.P(t("No incident #{id}.", lang, id=str(incident_id)[:20]))
                 return (gone, None, None, None, None, None, *layer)
-            orders = queries.incident_orders(conn, row["id"])
+            orders = order_store.incident_orders(conn, row["id"])
             cams = rank_for(
                 queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M),
                 row["lon"],
                 row["lat"],
             )[:6]
-            call_signs = {u.id: u.call_sign for u in inc.unit_snapshots(conn)}
+            call_signs = {u.id: u.call_sign for u in order_store.unit_snapshots(conn)}
             ranked = views.with_coverage([dataclasses.asdict(s) for s in shown.ranked], cover)
             excluded = [
                 {
@@ -305,7 +308,7 @@ def register(app: Dash, deps: Deps) -> None:
             return t("Select an incident first.", lang)
         with deps.pool.connection() as conn:
             try:
-                found = inc.incident(conn, _id(incident_id))
+                found = incident_store.incident(conn, _id(incident_id))
             except LookupError:
                 found = None
             if found is None:
@@ -349,7 +352,7 @@ def _coverage(deps: Deps) -> Coverage:
     """Road covered now within the target by available, fresh, driving units."""
     now = datetime.now(UTC)
     with deps.pool.connection() as conn:
-        units = inc.unit_snapshots(conn)
+        units = order_store.unit_snapshots(conn)
     unit_ids, lons, lats = coverage_units(units, now, deps.dispatch.max_fix_age_s)
     return coverage(deps.router(), unit_ids, lons, lats, deps.dispatch.coverage_target_s)
 

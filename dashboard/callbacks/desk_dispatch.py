@@ -1,5 +1,5 @@
 """The desk's dispatch: one unit sent from the suggestion set the page
-names, with the rank and ETA the server keeps for it (geo.shown_sets); a
+names, with the rank and ETA the server keeps for it (usecases.shown_sets); a
 refusal is audited and said on the desk, never a server error."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 from dashboard import auth
 from dashboard.deps import Deps
 from dashboard.i18n import message, t
-from geo import access, shown_sets
+from geo import access
+from usecases import shown_sets
 
 
 def viewer_of(user: access.User) -> shown_sets.Viewer:

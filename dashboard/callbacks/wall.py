@@ -14,7 +14,9 @@ from dashboard.deps import Deps
 from dashboard.i18n import t
 from dashboard.layout.quality import wall_tile
 from dashboard.layout.wall import alarm_strip, counters, incident_counts
-from geo import alarms, quality, queries
+from geo import quality, queries
+from store import alarms as alarm_store
+from store import incidents as incident_store
 
 QUALITY_TILE_EVERY_MS = 10000  # an hour's counts need not be re-read every tick
 
@@ -37,8 +39,8 @@ def register(app: Dash, deps: Deps) -> None:
         with deps.read() as conn:
             delta = live.units_update(conn, deps, version, now)
             rows = queries.unit_positions(conn, now)
-            incidents = queries.open_incidents(conn, now)
-            open_alarms = alarms.open_alarms(conn)
+            incidents = incident_store.open_incidents(conn, now)
+            open_alarms = alarm_store.open_alarms(conn)
         stale_s, offline_s = deps.presence.stale_s, deps.presence.offline_s
         lang = deps.dash.language
         return (

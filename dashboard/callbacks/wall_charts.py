@@ -11,7 +11,8 @@ from dash import Dash, Input, Output
 from dashboard import charts, ids
 from dashboard.deps import Deps
 from dashboard.layout.wall import shift_tiles
-from geo import response, shift
+from geo import response
+from usecases import shift
 
 
 def register(app: Dash, deps: Deps) -> None:

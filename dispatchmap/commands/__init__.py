@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dispatchmap.settings import DispatchSettings
-    from geo.alarms import Thresholds
+    from usecases.alarms import Thresholds
 
 
 class UsageError(ValueError):
@@ -53,7 +53,7 @@ def dispatch_thresholds(cfg: DispatchSettings | None = None) -> Thresholds:
     """The dispatcher's alarm timers (``DM_DISPATCH_*``, or ``cfg``), which
     are also the targets an incident report measures its intervals against."""
     from dispatchmap.settings import DispatchSettings
-    from geo.alarms import Thresholds
+    from usecases.alarms import Thresholds
 
     cfg = cfg or DispatchSettings()
     return Thresholds(

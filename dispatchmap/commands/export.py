@@ -77,10 +77,10 @@ def station_window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[dateti
 
 
 def _incident_window(conn: psycopg.Connection, incident_id: int) -> tuple[datetime, datetime]:
-    from geo import incidents as inc
     from geo.replay_window import incident_window
+    from store import incidents as incident_store
 
-    found = incident_window(inc.incident_events(conn, incident_id))
+    found = incident_window(incident_store.incident_events(conn, incident_id))
     if found is None:
         raise LookupError(f"incident {incident_id} has no events logged (or does not exist)")
     return found

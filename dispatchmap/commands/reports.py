@@ -13,8 +13,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     import psycopg
 
     from dispatchmap.settings import DispatchSettings
-    from geo import incidents as inc
-    from geo import shown_sets
+    from usecases import incidents as inc
+    from usecases import shown_sets
 
     cfg = DispatchSettings()
     with psycopg.connect(database_url()) as conn:
@@ -65,14 +65,15 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def cmd_response_clock(args: argparse.Namespace) -> int:
     import psycopg
 
-    from geo import incidents as inc
     from geo.response import csv_text, summary
+    from store import incidents as incident_store
+    from store import orders as order_store
 
     until = args.until or datetime.now(UTC)
     since = args.since or until - timedelta(hours=24)
     with psycopg.connect(database_url()) as conn:
-        clocks = inc.response_clock(conn, since, until)
-        acks = inc.order_ack_times(conn, since, until)
+        clocks = incident_store.response_clock(conn, since, until)
+        acks = order_store.order_ack_times(conn, since, until)
     if args.csv:
         args.csv.write_text(csv_text(clocks))
     for key, value in summary(clocks, acks).items():

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.conftest import wait_until
 from tests.helpers import publish_all, publisher, running_ingest
+from usecases import incidents as inc
 
 SCENE = (24.9452, 60.1690)
 # C-01 drives north up this street towards the scene, one fix a second;

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from geo import incidents as inc
 from geo.intake import NewIncident
+from store import incidents as incident_store
 from tests.conftest import wait_until
 from tests.helpers import http_status
+from usecases import incidents as inc
 
 TZ = ZoneInfo("Europe/Helsinki")  # DashboardSettings' default station time zone
 LON = 24.9440
@@ -48,7 +49,7 @@ def seed(db_url: str, t0: datetime) -> int:
             {"unit_id": "U001", "call_sign": "C-01", "eta_s": 95.0},
             {"unit_id": "U002", "call_sign": "C-02", "eta_s": 150.0},
         ]
-        inc.record_event(
+        incident_store.insert_event(
             conn,
             at=t0 + timedelta(seconds=20),
             kind="suggestions_shown",

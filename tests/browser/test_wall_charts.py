@@ -12,7 +12,6 @@ import psycopg
 
 from dashboard import ids
 from dispatchmap.settings import DashboardSettings
-from geo import incidents as inc
 from geo.intake import NewIncident
 from geo.response import shift_start
 from geo.status import Action
@@ -24,6 +23,7 @@ from tests.helpers import (
     running_ingest,
     served_dashboard,
 )
+from usecases import incidents as inc
 
 SCENE = (24.9452, 60.1690)
 IN_B2 = (24.94182, 60.16750)  # C-01 patrols B1

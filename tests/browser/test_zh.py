@@ -15,9 +15,9 @@ from dispatchmap.settings import DashboardSettings
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.helpers import served_dashboard
+from usecases import incidents as inc
 
 SCENE = (24.9452, 60.1690)
 

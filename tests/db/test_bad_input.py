@@ -16,10 +16,10 @@ import pytest
 from dashboard import ids
 from dispatchmap.settings import DashboardSettings
 from geo import access, retention
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
 from tests.helpers import served_dashboard
+from usecases import incidents as inc
 
 PASSWORD = "a long test password"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from geo import access
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
+from usecases import incidents as inc
 
 PASSWORD = "a long test password"
 CLICK = '{"type":"dispatch-button","unit":"U001"}.n_clicks'

@@ -11,9 +11,10 @@ import pytest
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
-from geo import incidents as inc
-from geo import shown_sets
 from geo.intake import NewIncident
+from store import incidents as incident_store
+from usecases import incidents as inc
+from usecases import shown_sets
 
 T0 = datetime.now(UTC).replace(microsecond=0)
 # A junction of the sample city and two points near it.
@@ -95,7 +96,7 @@ def test_the_whole_chain_is_logged_and_timed(conn):
         assert inc.apply_action(conn, "U001", "clear", "unit:U001", T0 + timedelta(seconds=900)).ok
         assert inc.close_incident(conn, incident_id, "desk:bob", T0 + timedelta(seconds=950))
 
-    kinds = [e["kind"] for e in inc.incident_events(conn, incident_id)]
+    kinds = [e["kind"] for e in incident_store.incident_events(conn, incident_id)]
     assert kinds == [
         "created",
         "suggestions_shown",

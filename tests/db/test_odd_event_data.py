@@ -17,10 +17,10 @@ from psycopg.types.json import Jsonb
 
 from dashboard import ids
 from geo import access
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
 from tests.pdftext import pdf_text
+from usecases import incidents as inc
 
 PASSWORD = "a long test password"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
-from geo import alarms
-from geo import incidents as inc
 from geo.intake import NewIncident
+from store import alarms as alarm_store
+from usecases import alarms
+from usecases import incidents as inc
 
 T0 = datetime.now(UTC).replace(microsecond=0)
 GRACE_S = 300.0
@@ -31,7 +32,7 @@ def place(conn, where: tuple[float, float], at: datetime) -> None:
 
 def outside_alarms(conn) -> list[str]:
     with conn.transaction():
-        return [a["unit_id"] for a in alarms.open_alarms(conn) if a["kind"] == "outside_beat"]
+        return [a["unit_id"] for a in alarm_store.open_alarms(conn) if a["kind"] == "outside_beat"]
 
 
 def evaluate(conn, at: datetime) -> tuple[int, int]:

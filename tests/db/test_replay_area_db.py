@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import incidents as inc
 from geo import queries, retention
 from geo.intake import NewIncident
 from geo.replay import Fix, Track
+from store import incidents as incident_store
 from tests.db.test_replay_db import insert
+from usecases import incidents as inc
 
 MIDNIGHT = datetime(2026, 3, 2, tzinfo=UTC)
 AREA = (24.930, 60.160, 24.940, 60.170)  # min_lon, min_lat, max_lon, max_lat
@@ -96,7 +97,9 @@ def test_window_incidents_inside_the_area_with_their_lifetimes(conn: psycopg.Con
     inside = new_incident(conn, 24.935, 60.165, 10)
     outside = new_incident(conn, 24.950, 60.165, 20)
     earlier = new_incident(conn, 24.936, 60.166, -7200)  # closed before the window
-    inc.record_event(conn, at=at(15), kind="suggestions_shown", actor="d", incident_id=inside)
+    incident_store.insert_event(
+        conn, at=at(15), kind="suggestions_shown", actor="d", incident_id=inside
+    )
     inc.close_incident(conn, inside, "desk:d1", at(200))
     inc.close_incident(conn, earlier, "desk:d1", at(-3600))
     inc.close_incident(conn, outside, "desk:d1", at(900))

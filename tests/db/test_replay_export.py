@@ -22,12 +22,13 @@ import psycopg
 import pytest
 
 from dashboard.replay_views import export_geojson
-from geo import incidents as inc
 from geo import queries, retention
 from geo.intake import NewIncident
 from geo.replay import Fix
 from geo.replay_window import window_events
+from store import incidents as incident_store
 from tests.pdftext import pdf_text
+from usecases import incidents as inc
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 12:00 in Helsinki
 SCENE = (24.9452, 60.1690)
@@ -84,7 +85,7 @@ def make_incident(conn: psycopg.Connection) -> Scenario:
             {"unit_id": "U001", "call_sign": "C-01", "eta_s": 95.0},
             {"unit_id": "U002", "call_sign": "C-02", "eta_s": 140.0},
         ]
-        inc.record_event(
+        incident_store.insert_event(
             conn,
             at=at(5),
             kind="suggestions_shown",
@@ -97,7 +98,7 @@ def make_incident(conn: psycopg.Connection) -> Scenario:
         )
         for action, s in (("ack", 18), ("enroute", 30), ("onscene", 150)):
             inc.apply_action(conn, "U001", action, "unit:U001", at(s))
-        inc.record_event(
+        incident_store.insert_event(
             conn,
             at=at(140),
             kind="alarm_raised",

@@ -19,13 +19,13 @@ from dispatchmap.cli import load_city
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres
 from dispatchmap.settings import DashboardSettings, PresenceSettings
-from geo import incidents as inc
 from geo.intake import NewIncident
 from store.db import open_pool
 from store.migrate import upgrade
 from store.roles import role_url
 from tests.conftest import wait_until
 from tests.dash_calls import call_body, callback_key
+from usecases import incidents as inc
 
 
 @pytest.fixture

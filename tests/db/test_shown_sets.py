@@ -15,9 +15,9 @@ from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import access
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
+from usecases import incidents as inc
 
 PASSWORD = "a long test password"
 SCENE = (24.9452, 60.1690)

@@ -12,6 +12,7 @@ from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import queries
+from store import orders as order_store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 STALE_S, OFFLINE_S = 60.0, 600.0
@@ -64,7 +65,7 @@ def test_a_status_change_and_the_offline_threshold_are_changes(conn, db_url):
     store(conn, "trk-c03", NOW - timedelta(seconds=5))
     first = read(db_url, NOW, None, None)
     with conn.transaction():
-        conn.execute(queries.sql("set_unit_status"), ("busy", "U003"))
+        order_store.set_unit_status(conn, "U003", "busy")
     later = NOW + timedelta(seconds=10)  # C-01's fix is now 605 s old: offline
     second = read(db_url, later, first, NOW)
     assert {r["call_sign"]: r["status"] for r in second.rows} == {

@@ -20,10 +20,10 @@ from pathlib import Path
 import psycopg
 
 from feeds.leadership import DISPATCH_LOCK_KEY
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.conftest import wait_until
 from tests.helpers import Inbox, publish_all, publisher
+from usecases import incidents as inc
 
 SCENE = (24.9452, 60.1690)
 HOLDERS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted"

@@ -23,10 +23,10 @@ import psycopg
 
 from dispatchmap.services import EmbeddedMosquitto
 from feeds.topics import Topics
-from geo import incidents as inc
 from geo.intake import NewIncident
 from tests.conftest import wait_equal, wait_until
 from tests.helpers import publish_all, publisher, running_dispatcher
+from usecases import incidents as inc
 
 UNITS = [f"U{i:03d}" for i in range(1, 17)]
 SCENE = (24.9452, 60.1690)

@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import alarms, shown_sets
-from geo import incidents as inc
+from store import alarms as alarm_store
+from store import incidents as incident_store
 from tests.conftest import wait_until
 from tests.helpers import Inbox, publish_all, publisher, running_dispatcher, running_ingest
+from usecases import incidents as inc
+from usecases import shown_sets
 
 SCENE = (24.9452, 60.1690)
 
@@ -126,7 +128,7 @@ def test_incident_to_cleared_through_broker_and_database(db_url, mqtt_hostport, 
     finally:
         orders.close()
     with psycopg.connect(db_url) as conn:
-        kinds = [e["kind"] for e in inc.incident_events(conn, incident_id)]
+        kinds = [e["kind"] for e in incident_store.incident_events(conn, incident_id)]
         clock = conn.execute(
             "SELECT first_dispatched_at IS NOT NULL, first_acknowledged_at "
             ">= first_dispatched_at, first_onscene_at > first_enroute_at, "
@@ -137,7 +139,7 @@ def test_incident_to_cleared_through_broker_and_database(db_url, mqtt_hostport, 
         refused = conn.execute("SELECT reason, detail FROM quarantine").fetchall()
         emergency = [
             (a["unit_id"], a["severity"])
-            for a in alarms.open_alarms(conn)
+            for a in alarm_store.open_alarms(conn)
             if a["kind"] == "emergency"
         ]
     assert kinds == [

@@ -20,11 +20,14 @@ from dispatchmap import runtime
 from dispatchmap.settings import ServerSettings, mqtt_host_port
 from feeds.broker_auth import DISPATCH_USER, GATEWAY_USER, ingest_user, read_known_passwords
 from feeds.topics import Topics
-from geo import alarms, queries, shown_sets
-from geo import incidents as inc
+from geo import queries
+from store import alarms as alarm_store
+from store import incidents as incident_store
 from tests.conftest import wait_until
 from tests.feeds.test_broker_acl import NOT_AUTHORIZED, Probe
 from tests.helpers import Inbox, publish_all, publisher, running_dispatcher, running_ingest
+from usecases import incidents as inc
+from usecases import shown_sets
 
 TOPICS = Topics()  # the layout the ACL was made for
 SCENE = (24.9452, 60.1690)
@@ -167,10 +170,12 @@ def test_incident_to_cleared_with_every_party_as_its_own_user(db_url, broker):
     finally:
         radio.close()
     with psycopg.connect(db_url) as conn:
-        events = [(e["kind"], e["actor"]) for e in inc.incident_events(conn, incident_id)]
+        events = [
+            (e["kind"], e["actor"]) for e in incident_store.incident_events(conn, incident_id)
+        ]
         emergency = [
             (a["unit_id"], a["severity"])
-            for a in alarms.open_alarms(conn)
+            for a in alarm_store.open_alarms(conn)
             if a["kind"] == "emergency"
         ]
         refused = conn.execute("SELECT reason FROM quarantine").fetchall()

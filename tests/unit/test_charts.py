@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from dashboard import charts
 from dashboard.layout.wall import share_grade, shift_panel, shift_tiles
 from geo.response import shift_figures
-from geo.shift import Shift
 from tests.unit.test_i18n import texts
+from usecases.shift import Shift
 
 TZ = ZoneInfo("Europe/Helsinki")
 START = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # 08:00 in Helsinki

@@ -15,11 +15,11 @@ import pytest
 from dashboard import report_text as txt
 from dashboard.report import MAP_ASPECT, fit, incident_report_pdf
 from dispatchmap.progress import ProgressBar, clock_text
-from geo.alarms import Thresholds
 from geo.incident_review import Review, centre_of, interval_targets, map_extent
 from geo.records import ChainCover
 from geo.replay import Fix, Track
 from tests.pdftext import pdf_text
+from usecases.alarms import Thresholds
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 TZ = ZoneInfo("Europe/Helsinki")

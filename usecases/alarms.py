@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from geo import queries
-from geo.incidents import record_event
+from store import alarms as alarm_store
+from store.incidents import insert_event
 
 EMERGENCY = "emergency"
 OUTSIDE_BEAT = "outside_beat"
@@ -43,12 +42,6 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return row["kind"], row["incident_id"], row["unit_id"], row["order_id"]
 
 
-def open_alarms(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Open alarms, most severe (1) and oldest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(queries.sql("open_alarms")).fetchall()
-
-
 def raise_alarm(
     conn: psycopg.Connection,
     kind: str,
@@ -61,11 +54,18 @@ def raise_alarm(
     order_id: str | None = None,
 ) -> bool:
     """Open an alarm (once: an identical open one is left as it is)."""
-    row = conn.execute(
-        queries.sql("raise_alarm"), (kind, severity, incident_id, unit_id, order_id, at, detail)
-    ).fetchone()
-    if row is not None:
-        record_event(
+    alarm = {
+        "kind": kind,
+        "severity": severity,
+        "incident_id": incident_id,
+        "unit_id": unit_id,
+        "order_id": order_id,
+        "raised_at": at,
+        "detail": detail,
+    }
+    raised = alarm_store.raise_alarm(conn, alarm)
+    if raised:
+        insert_event(
             conn,
             at=at,
             kind="alarm_raised",
@@ -75,12 +75,14 @@ def raise_alarm(
             order_id=order_id,
             data={"alarm": kind, "severity": severity, "detail": detail},
         )
-    return row is not None
+    return raised
 
 
 def clear_alarm(conn: psycopg.Connection, alarm: dict[str, Any], at: datetime, actor: str) -> None:
-    if conn.execute(queries.sql("clear_alarm"), (at, alarm["id"])).fetchone():
-        record_event(
+    """Clear an open alarm (a row of ``open_alarms``), with its event; nothing
+    when it was cleared already."""
+    if alarm_store.clear_alarm(conn, alarm["id"], at):
+        insert_event(
             conn,
             at=at,
             kind="alarm_cleared",
@@ -95,10 +97,9 @@ def clear_alarm(conn: psycopg.Connection, alarm: dict[str, Any], at: datetime, a
 def alarms_due(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> list[dict[str, Any]]:
     """Every timer alarm that should be open at ``now``, emergencies aside."""
     params = {"now": now, **asdict(limits)}
-    with conn.cursor(row_factory=dict_row) as cur:
-        due = cur.execute(queries.sql("alarms_due"), params).fetchall()
-        if limits.outside_beat_s > 0:
-            due += cur.execute(queries.sql("outside_beat_due"), params).fetchall()
+    due = alarm_store.alarms_due(conn, params)
+    if limits.outside_beat_s > 0:
+        due += alarm_store.outside_beat_due(conn, params)
     return due
 
 
@@ -107,7 +108,7 @@ def evaluate(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> tup
     returns (raised, cleared)."""
     due = alarms_due(conn, now, limits)
     due_keys = {_key(r) for r in due}
-    current = [a for a in open_alarms(conn) if a["kind"] != EMERGENCY]
+    current = [a for a in alarm_store.open_alarms(conn) if a["kind"] != EMERGENCY]
     current_keys = {_key(a) for a in current}
     raised = sum(
         raise_alarm(
@@ -136,6 +137,6 @@ def emergency(
     if pressed:
         raise_alarm(conn, EMERGENCY, 1, at, f"emergency button on {device_id}", unit_id=unit_id)
         return
-    for alarm in open_alarms(conn):
+    for alarm in alarm_store.open_alarms(conn):
         if alarm["kind"] == EMERGENCY and alarm["unit_id"] == unit_id:
             clear_alarm(conn, alarm, at, f"device:{device_id}")

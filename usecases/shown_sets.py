@@ -26,10 +26,11 @@ from typing import Any
 
 import psycopg
 
-from geo import incidents as inc
-from geo import queries
 from geo.dispatch import Reason, Suggestions
+from store import incidents as incident_store
+from store import shown_sets as shown_store
 from store.values import jsonb_text
+from usecases import incidents as inc
 
 CLOSED_STATES = frozenset({"cleared", "closed"})
 """Incident states that take no new dispatch (and no unpublished order)."""
@@ -127,7 +128,7 @@ def record_shown(
     ranked: list[dict[str, Any]] | None = None,
 ) -> int:
     """Store the set shown to ``viewer`` for ``incident`` (a row of
-    :func:`geo.incidents.incident`, with its ``version``); returns its id.
+    :func:`usecases.incidents.incident`, with its ``version``); returns its id.
     ``ranked`` is the list as drawn, when the screen adds to
     ``shown.ranked`` (the desk's coverage figures); it must hold the same
     units in the same order, each with ``unit_id``, ``eta_s`` and
@@ -149,23 +150,20 @@ def record_shown(
         ),
         "shortfall": shown.shortfall,
     }
-    row = conn.execute(queries.sql("insert_shown_set"), params).fetchone()
-    assert row is not None
-    return int(row[0])
+    return shown_store.insert_shown_set(conn, params)
 
 
 def renew_shown(conn: psycopg.Connection, set_id: int, now: datetime) -> int | None:
     """A copy of set ``set_id`` shown at ``now`` (the same list is still on
     screen and would otherwise grow too old); its id, None if there is none."""
-    row = conn.execute(queries.sql("renew_shown_set"), {"id": set_id, "shown_at": now}).fetchone()
-    return None if row is None else int(row[0])
+    return shown_store.renew_shown_set(conn, set_id, now)
 
 
 def shown_set(conn: psycopg.Connection, set_id: int) -> ShownSet | None:
     """The stored set ``set_id``, or None (also for an id out of bigint range)."""
     if not 0 < set_id < 2**63:
         return None
-    row = conn.execute(queries.sql("shown_set"), (set_id,)).fetchone()
+    row = shown_store.shown_set(conn, set_id)
     return None if row is None else ShownSet(*row)
 
 
@@ -212,7 +210,7 @@ def dispatch_shown(
     if found is None:
         raise DispatchRefused(Refusal.NO_SET, {"set_id": set_id, "units": list(unit_ids)})
     detail: dict[str, Any] = {"set_id": set_id, "incident_id": found.incident_id}
-    incident = conn.execute(queries.sql("lock_incident"), (found.incident_id,)).fetchone()
+    incident = incident_store.lock_incident(conn, found.incident_id)
     assert incident is not None  # shown_sets.incident_id is a foreign key
     _, status, version = incident
     if status in CLOSED_STATES:
@@ -239,7 +237,7 @@ def _send(
     """Log the set (when it was this viewer's screen, whatever its age) and
     send the units; LookupError for a unit not on the roster."""
     if found.shown_to_viewer(viewer):
-        inc.record_event(
+        incident_store.insert_event(
             conn,
             at=now,
             kind="suggestions_shown",

@@ -10,11 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
 
-from geo import queries
-from geo.incidents import response_clock
 from geo.response import shift_start
+from store.incidents import response_clock
+from store.orders import shift_orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +26,6 @@ class Shift:
     now: datetime
     clocks: list[dict[str, Any]]
     orders: list[dict[str, Any]]
-
-
-def shift_orders(
-    conn: psycopg.Connection, since: datetime, until: datetime
-) -> list[dict[str, Any]]:
-    """Orders sent in [since, until) with ``priority`` and ``ack_s`` (None if not acknowledged)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(queries.sql("shift_orders"), {"since": since, "until": until}).fetchall()
 
 
 def current_shift(
