@@ -23,6 +23,7 @@ from dashboard.callbacks import devices as device_callbacks
 from dashboard.callbacks import quality as quality_callbacks
 from dashboard.callbacks import replay as replay_callbacks
 from dashboard.callbacks import report as report_callbacks
+from dashboard.callbacks import video as video_callbacks
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks import wall_charts as wall_chart_callbacks
 from dashboard.deps import Deps
@@ -30,6 +31,7 @@ from dashboard.layout.wall import wall
 from dashboard.reads import ReadSource
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import queries
+from store import cameras
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -40,13 +42,14 @@ def wall_page(deps: Deps) -> html.Div:
         roads = queries.roads_geojson(conn)
         beats = queries.beats_geojson(conn)
         cams = queries.cameras(conn)
+        health = {h["camera_id"]: h["status"] for h in cameras.camera_health(conn)}
         stations = queries.stations(conn)
         bounds = queries.city_extent(conn)
     return wall(
         roads=roads,
         beats=beats,
         stations=views.stations_geojson(stations),
-        cameras=views.cameras_geojson(cams),
+        cameras=views.cameras_geojson(cams, health),
         cones=views.camera_cones_geojson(cams),
         bounds=bounds,
         tile_url=deps.dash.tile_url,
@@ -188,4 +191,5 @@ def create_app(
     replay_callbacks.register(app, deps)
     report_callbacks.register(app, deps)
     admin_callbacks.register(app, deps)
+    video_callbacks.register(app, deps)
     return app

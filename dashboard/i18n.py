@@ -51,6 +51,11 @@ ZH = {
     "feedback overdue": "反馈超时",
     "waiting for a unit": "等待派警",
     "outside beat": "离开巡区",
+    "camera dark": "摄像头无画面",
+    "no signal": "无信号",
+    "unreachable": "无法连接",
+    "unchecked": "未检查",
+    "Camera health": "摄像头状态",
     "wall": "指挥大屏",
     # the wall's shift panel
     "Shift since {time}": "本班 {time} 起",

@@ -32,6 +32,7 @@ QUALITY_REJECTIONS = "quality-rejections"
 QUALITY_MAP = "quality-map"
 QUALITY_TRACK = "quality-track"
 QUALITY_UNITS = "quality-units"
+QUALITY_CAMERAS = "quality-cameras"
 # desk
 DESK_TICK = "desk-tick"
 DESK_MAP = "desk-map"

@@ -79,7 +79,13 @@ def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Counter(r["status"] for r in rows).most_common())
 
 
-def cameras_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def cameras_geojson(
+    rows: list[dict[str, Any]], health: dict[str, str | None] | None = None
+) -> dict[str, Any]:
+    """Cameras as points with their view and ``health`` (``camera_id`` ->
+    status; a camera never checked is ``unchecked``). Never the stream URL:
+    it may carry credentials, and pictures go through the server's proxy."""
+    health = health or {}
     return _collection(
         [
             _feature(
@@ -91,7 +97,7 @@ def cameras_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
                     "bearing_deg": r["bearing_deg"],
                     "fov_deg": r["fov_deg"],
                     "range_m": r["range_m"],
-                    "stream_url": r["stream_url"],
+                    "health": health.get(r["id"]) or "unchecked",
                 },
             )
             for r in rows
@@ -255,6 +261,7 @@ ALARM_LABEL = {
     "feedback_overdue": "feedback overdue",
     "incident_waiting": "waiting for a unit",
     "outside_beat": "outside beat",
+    "camera_dark": "camera dark",
 }
 FRESH_S = 60.0
 
@@ -273,7 +280,7 @@ def wall_alarms(
     out = []
     for a in open_alarms:
         who = call_sign.get(a["unit_id"], "") if a["unit_id"] else ""
-        where = f"#{a['incident_id']}" if a["incident_id"] else ""
+        where = f"#{a['incident_id']}" if a["incident_id"] else (a.get("camera_id") or "")
         label = t(ALARM_LABEL.get(a["kind"], a["kind"]), lang)
         text = " ".join(p for p in (label, who, where) if p)
         out.append(

@@ -294,6 +294,19 @@ class SimulatorSettings(BaseSettings):
     credentials: Path | None = None
 
 
+class VideoSettings(BaseSettings):
+    """Cameras: how often and how patiently ``dispatchmap camera-health``
+    checks them (seconds), and how old an HLS stream's newest picture may be
+    before it counts as no signal."""
+
+    model_config = SettingsConfigDict(env_prefix="DM_VIDEO_", extra="ignore")
+
+    health_interval_s: float = Field(default=10.0, gt=0)
+    health_timeout_s: float = Field(default=3.0, gt=0)
+    stale_s: float = Field(default=10.0, gt=0)
+    health_parallel: int = Field(default=8, ge=1, le=64)
+
+
 class DispatchSettings(BaseSettings):
     """The dispatch worker's timers (seconds) and suggestion rules."""
 

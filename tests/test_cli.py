@@ -24,6 +24,7 @@ COMMANDS = [
     ["retention"],
     ["replay-export"],
     ["camera-sim"],
+    ["camera-health"],
 ]
 
 

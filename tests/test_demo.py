@@ -53,6 +53,12 @@ def simulated_camera(db_url: str) -> str | None:
     return str(row[0]) if row and str(row[0]).startswith("http://127.0.0.1:") else None
 
 
+def camera_status(db_url: str) -> str | None:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT status FROM camera_health WHERE camera_id = 'CAM01'").fetchone()
+    return str(row[0]) if row else None
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -134,9 +140,11 @@ def test_demo_on_given_servers_moves_units_and_stops_cleanly(
         # The first cameras stream simulated pictures from 127.0.0.1.
         url = wait_until(lambda: simulated_camera(empty_db_url), 30, message="a simulated camera")
         wait_until(lambda: healthy(str(url)), 30, 0.5, message=f"{url} served")
+        # ... and the background check finds it online.
+        wait_until(lambda: camera_status(empty_db_url) == "online", 60, 0.5, message="CAM01 online")
     finally:
         pids = stop_demo(proc, log)
-    assert len(pids) == 5  # ingest, dispatcher, simulate, serve, camera-sim
+    assert len(pids) == 6  # ingest, dispatcher, simulate, serve, camera-sim, camera-health
     encoders = [int(p) for p in re.findall(r"encoder started pid (\d+)", log.read_text())]
     assert len(encoders) >= 8  # --video-cameras 8, flapping ones restarted
     assert not any(alive(p) for p in pids + encoders)

@@ -19,6 +19,8 @@ from store.incidents import insert_event
 
 EMERGENCY = "emergency"
 OUTSIDE_BEAT = "outside_beat"
+# Raised and cleared by the camera health check (feeds/camera_health.py).
+CAMERA_DARK = "camera_dark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,9 @@ def evaluate(conn: psycopg.Connection, now: datetime, limits: Thresholds) -> tup
     returns (raised, cleared)."""
     due = alarms_due(conn, now, limits)
     due_keys = {_key(r) for r in due}
-    current = [a for a in alarm_store.open_alarms(conn) if a["kind"] != EMERGENCY]
+    current = [
+        a for a in alarm_store.open_alarms(conn) if a["kind"] not in (EMERGENCY, CAMERA_DARK)
+    ]
     current_keys = {_key(a) for a in current}
     raised = sum(
         raise_alarm(

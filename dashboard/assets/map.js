@@ -45,8 +45,13 @@
     },
     cameraMarker: function (feature, latlng) {
       const p = feature.properties;
-      return L.circleMarker(latlng, { radius: 4, color: "#f5b041", weight: 1, fillOpacity: 0.9 })
-        .bindTooltip(esc(p.name) + "<br>" + esc(p.stream_url));
+      // Health from the server's background check (feeds/camera_health.py).
+      const colour = { online: "#f5b041", no_signal: "#e74c3c", unreachable: "#e74c3c" };
+      const label = { online: "online", no_signal: "no signal", unreachable: "unreachable" };
+      return L.circleMarker(latlng, {
+        radius: 4, color: colour[p.health] || "#95a5a6", weight: 1, fillOpacity: 0.9,
+        className: "camera camera-" + esc(p.health),
+      }).bindTooltip(esc(p.name) + "<br>" + esc(label[p.health] || "not checked"));
     },
     stationMarker: function (feature, latlng) {
       const icon = L.divIcon({ className: "station-icon", html: "★", iconSize: [28, 28] });

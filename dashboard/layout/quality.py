@@ -336,6 +336,8 @@ def quality_page(
             ),
             html.H2("Units"),
             html.Div(units, id=ids.QUALITY_UNITS),
+            html.H2("Cameras"),
+            html.Div(id=ids.QUALITY_CAMERAS),
             dcc.Store(id=ids.QUALITY_DATA, data=records),
             dcc.Interval(id=ids.QUALITY_TICK, interval=refresh_ms),
         ],

@@ -390,6 +390,7 @@ def _demo_commands(args: argparse.Namespace, credentials: Path | None) -> dict[s
         "serve": ["serve", "--port", str(args.port or 0)],
         # The first cameras stream for real (simulated), a few of them flapping.
         **({"camera-sim": video} if args.video_cameras > 0 else {}),
+        "camera-health": ["camera-health"],
     }
 
 

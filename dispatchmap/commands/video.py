@@ -33,6 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="point the simulated cameras' stream URLs in DATABASE_URL at this simulator",
     )
     sim.set_defaults(func=cmd_camera_sim)
+    health = sub.add_parser(
+        "camera-health",
+        help="check every camera's stream in the background (online / no signal / "
+        "unreachable); a camera going dark raises a low alarm",
+    )
+    health.add_argument("--once", action="store_true", help="one round, print it, exit")
+    health.set_defaults(func=cmd_camera_health)
 
 
 def _camera_ids(args: argparse.Namespace) -> list[str]:
@@ -95,3 +102,31 @@ def cmd_camera_sim(args: argparse.Namespace) -> int:
             return 0
         finally:
             sim.stop()
+
+
+def cmd_camera_health(args: argparse.Namespace) -> int:
+    import threading
+
+    import psycopg
+
+    from dispatchmap.commands import program_database_url
+    from dispatchmap.commands.servers import _interrupt_on_sigterm, _run_until_interrupted
+    from dispatchmap.settings import VideoSettings
+    from feeds import camera_health
+
+    cfg = VideoSettings()
+    limits = camera_health.HealthLimits(
+        cfg.health_interval_s, cfg.health_timeout_s, cfg.stale_s, cfg.health_parallel
+    )
+    # It raises and clears alarms, as the dispatcher does: the dispatcher's role.
+    url = program_database_url("dispatcher")
+    if args.once:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for camera_id, verdict in camera_health.check_round(conn, limits).items():
+                print(f"{camera_id}\t{verdict.status}\t{verdict.detail}")
+        return 0
+    stop = threading.Event()
+    _interrupt_on_sigterm()
+    log.info("checking cameras every %.0f s", limits.interval_s)
+    _run_until_interrupted(lambda: camera_health.run(url, limits, stop), stop.set)
+    return 0

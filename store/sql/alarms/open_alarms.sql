@@ -1,2 +1,2 @@
-SELECT id, kind, severity, incident_id, unit_id, order_id, raised_at, detail
+SELECT id, kind, severity, incident_id, unit_id, order_id, camera_id, raised_at, detail
 FROM alarms WHERE cleared_at IS NULL ORDER BY severity, raised_at

@@ -50,4 +50,9 @@ GRANT USAGE ON SEQUENCE shown_sets_id_seq TO dm_dashboard;
 -- Failed sign-ins counted per account and address, and the key that masks
 -- unknown names (geo/throttle.py): the dashboard's sign-in only.
 GRANT SELECT, INSERT, UPDATE, DELETE ON login_throttle TO dm_dashboard;
-GRANT SELECT ON name_mask_key TO dm_dashboard
+GRANT SELECT ON name_mask_key TO dm_dashboard;
+
+-- Camera health (dispatchmap camera-health runs as the dispatcher's role: it
+-- raises and clears the cameras' alarms); the maps and the quality page read it.
+GRANT SELECT, INSERT, UPDATE ON camera_health TO dm_dispatcher;
+GRANT SELECT ON camera_health TO dm_dashboard
