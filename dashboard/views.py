@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
 from geo.cameras import fov_cone
-from geo.coverage import Coverage
+from geo.coverage import Coverage, coverage_percent
 
 PRESENCE_ORDER = ("online", "stale", "offline", "no_fix")
 
@@ -311,24 +311,6 @@ def wall_alarms(
 
 # More units than this stale (or offline) at once show as one chip with their count.
 MAX_PRESENCE_CHIPS = 8
-
-
-def coverage_percent(covered_m: float, total_m: float) -> int:
-    """Covered share of the road network in whole percent, rounded down so
-    "100 %" means every metre is covered; 0 when there are no roads."""
-    return int(covered_m / total_m * 100) if total_m > 0 else 0
-
-
-def with_coverage(ranked: list[dict[str, Any]], cover: Coverage) -> list[dict[str, Any]]:
-    """Suggestion rows with ``coverage_pct`` (share of the road network still
-    covered within the target if this unit is sent, whole %) and
-    ``coverage_drop_pct`` (how many points that is below now)."""
-    now_pct = coverage_percent(cover.covered_m, cover.total_m)
-    out = []
-    for r in ranked:
-        after = coverage_percent(cover.covered_without_m(r["unit_id"]), cover.total_m)
-        out.append({**r, "coverage_pct": after, "coverage_drop_pct": now_pct - after})
-    return out
 
 
 def coverage_key(ranked: list[dict[str, Any]]) -> str:

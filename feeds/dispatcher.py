@@ -28,7 +28,7 @@ from feeds.pipeline import Message
 from feeds.session import AckedSession
 from feeds.topics import Topics
 from geo import queries
-from geo.intake import IntakeError, parse_incident
+from geo.intake import IntakeError
 from geo.status import KEY_ACTION, Action
 from store import incidents as incident_store
 from store import orders as order_store
@@ -210,12 +210,10 @@ class DispatchWorker:
     def _incident(self, conn: psycopg.Connection, message: Message) -> None:
         try:
             obj = json.loads(message.payload)
-            types = {t: p for t, (p, _) in incident_store.incident_types(conn).items()}
-            new = parse_incident(obj, types, message.received_at)
+            inc.intake(conn, obj, "110", "110", message.received_at)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             detail = str(exc) if isinstance(exc, IntakeError) else f"payload: {exc}"
             raise Refused("bad_incident", detail) from None
-        inc.create_incident(conn, new, "110", "110", message.received_at)
 
     def _ack(self, conn: psycopg.Connection, unit_id: str, message: Message) -> None:
         try:

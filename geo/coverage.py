@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -371,4 +372,22 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
             out[-1] = (out[-1][0], max(out[-1][1], hi))
         else:
             out.append((lo, hi))
+    return out
+
+
+def coverage_percent(covered_m: float, total_m: float) -> int:
+    """Covered share of the road network in whole percent, rounded down so
+    "100 %" means every metre is covered; 0 when there are no roads."""
+    return int(covered_m / total_m * 100) if total_m > 0 else 0
+
+
+def with_coverage(ranked: list[dict[str, Any]], cover: Coverage) -> list[dict[str, Any]]:
+    """Suggestion rows with ``coverage_pct`` (share of the road network still
+    covered within the target if this unit is sent, whole %) and
+    ``coverage_drop_pct`` (how many points that is below now)."""
+    now_pct = coverage_percent(cover.covered_m, cover.total_m)
+    out = []
+    for r in ranked:
+        after = coverage_percent(cover.covered_without_m(r["unit_id"]), cover.total_m)
+        out.append({**r, "coverage_pct": after, "coverage_drop_pct": now_pct - after})
     return out

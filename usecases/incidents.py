@@ -16,7 +16,7 @@ import psycopg
 
 from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, suggest
-from geo.intake import NewIncident
+from geo.intake import NewIncident, parse_incident
 from geo.routing import RoadGraph, Router
 from geo.status import EVENT_KIND, ORDER_STATE, Action, IllegalTransition, Status, next_status
 from store import incidents as incident_store
@@ -70,6 +70,17 @@ def rules_for(conn: psycopg.Connection, max_fix_age_s: float, top_k: int = 5) ->
     """Suggestion rules with the kinds each incident type needs, from the table."""
     kinds = {t: k for t, (_, k) in incident_store.incident_types(conn).items() if k}
     return Rules(kinds_for_type=kinds, max_fix_age_s=max_fix_age_s, top_k=top_k)
+
+
+def intake(
+    conn: psycopg.Connection, fields: Any, actor: str, source: str, now: datetime
+) -> int | None:
+    """Check ``fields`` (a 110 message or the desk's form, as
+    :func:`geo.intake.parse_incident` reads them) against the incident types
+    on record and create the incident; its id, None when its external id is
+    known already. Raises :class:`geo.intake.IntakeError` (nothing written)."""
+    types = {t: p for t, (p, _) in incident_store.incident_types(conn).items()}
+    return create_incident(conn, parse_incident(fields, types, now), actor, source, now)
 
 
 def create_incident(

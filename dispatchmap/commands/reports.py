@@ -13,36 +13,26 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     import psycopg
 
     from dispatchmap.settings import DispatchSettings
+    from usecases import desk, shown_sets
     from usecases import incidents as inc
-    from usecases import shown_sets
 
     cfg = DispatchSettings()
     with psycopg.connect(database_url()) as conn:
         now = datetime.now(UTC)
+        router = inc.load_router(conn)
+        cover = desk.current_coverage(conn, router, now, cfg.max_fix_age_s, cfg.coverage_target_s)
         try:
-            row, shown = inc.suggestions_for(
-                conn,
-                inc.load_router(conn),
-                args.incident,
-                inc.rules_for(conn, cfg.max_fix_age_s),
-                now,
-            )
+            rules = inc.rules_for(conn, cfg.max_fix_age_s)
+            view = desk.incident_view(conn, router, args.incident, rules, cover, now)
         except LookupError:
             print(f"no incident {args.incident}", file=sys.stderr)
             return 1
         if args.dispatch:
-            # The same path as the desk: store the set shown, dispatch from it.
+            # The desk's path: the view stored as the set shown, dispatched from it.
             viewer = shown_sets.Viewer(args.actor)
-            set_id = shown_sets.record_shown(conn, row, shown, viewer, now)
             try:
-                sent = shown_sets.dispatch_shown(
-                    conn,
-                    set_id,
-                    [s.unit_id for s in shown.ranked[: args.dispatch]],
-                    viewer,
-                    now,
-                    max_age_s=cfg.shown_max_age_s,
-                    may_override=False,
+                sent = desk.dispatch_first(
+                    conn, view, args.dispatch, viewer, now, cfg.shown_max_age_s
                 )
             except shown_sets.DispatchRefused as exc:
                 conn.rollback()
@@ -50,15 +40,16 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 return 1
             conn.commit()
             print(f"dispatched {len(sent.orders)} unit(s); refused {len(sent.refused)}")
+    row = view.incident
     print(f"incident {row['id']} {row['type']} P{row['priority']} in {row['beat']}")
-    for s in shown.ranked:
+    for s in view.ranked:
         print(
-            f"  {s.call_sign:<6} eta {s.eta_s:6.0f} s  road {s.road_distance_m:6.0f} m  "
-            f"line {s.straight_distance_m:6.0f} m  fix {s.fix_age_s:4.0f} s  "
-            f"{'; '.join(s.reasons)}"
+            f"  {s['call_sign']:<6} eta {s['eta_s']:6.0f} s  road {s['road_distance_m']:6.0f} m  "
+            f"line {s['straight_distance_m']:6.0f} m  fix {s['fix_age_s']:4.0f} s  "
+            f"cover {s['coverage_pct']:3d} %  {'; '.join(s['reasons'])}"
         )
-    if shown.shortfall:
-        print(f"  shortfall: {shown.shortfall}")
+    if view.suggestions.shortfall:
+        print(f"  shortfall: {view.suggestions.shortfall}")
     return 0
 
 

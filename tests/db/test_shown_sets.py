@@ -298,3 +298,46 @@ def test_closing_a_missing_incident_is_a_message(app, conn, incident_id):
         assert answer.status_code == 200
         message = answer.get_json()["response"]["desk-message"]["children"]
         assert message == f"No incident #{missing}."
+
+
+def test_the_desk_and_the_cli_log_the_same_suggestions(app, db_url, conn, incident_id):
+    """One use-case shows and dispatches for both: the desk's click and the
+    CLI's ``suggest --dispatch 1`` log the same list for the same incident
+    (the CLI once stored the list without the coverage figures the desk drew)."""
+    import os
+    import subprocess
+    import sys
+
+    from geo.status import Action
+
+    client = signed_in(app, conn, "dana", "dispatcher")
+    assert "waiting for 签收" in click(app, client, shown_store(app, client, incident_id), "U001")
+    with conn.transaction():  # the order undone: the unit is as it was before
+        done = inc.apply_action(conn, "U001", Action.CANCEL, "desk:dana", datetime.now(UTC))
+    assert done.ok and done.status == "available"
+    cli = subprocess.run(
+        [sys.executable, "-m", "dispatchmap.cli", "suggest", str(incident_id), "--dispatch", "1"],
+        env={**os.environ, "DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    rows = conn.execute(
+        "SELECT actor, data FROM events WHERE kind = 'suggestions_shown' ORDER BY id"
+    ).fetchall()
+    assert [actor for actor, _ in rows] == ["desk:dana", "cli"]
+    desk, line = (data for _, data in rows)
+
+    def logged(data):
+        ranked = [{k: v for k, v in r.items() if k != "fix_age_s"} for r in data["ranked"]]
+        return ranked, data["excluded"], data["shortfall"]
+
+    assert logged(line) == logged(desk)
+    assert "coverage_pct" in line["ranked"][0] and len(line["ranked"]) >= 2
+    ages = [
+        (r["fix_age_s"], s["fix_age_s"])
+        for r, s in zip(desk["ranked"], line["ranked"], strict=True)
+    ]
+    assert all(0 <= later - first < 30 for first, later in ages)  # read a moment later
+    assert orders(conn) == [("U001", 1, pytest.approx(desk["ranked"][0]["eta_s"]))] * 2

@@ -9,15 +9,17 @@ from pathlib import Path
 import pytest
 
 from dashboard.i18n import ZH, message, t
-from dashboard.layout import desk
+from dashboard.layout import desk, desk_incident
 
 ROOT = Path(__file__).resolve().parents[2]
 DESK_SOURCES = (
     "dashboard/layout/desk.py",
+    "dashboard/layout/desk_incident.py",
     "dashboard/callbacks/desk.py",
     "dashboard/callbacks/desk_dispatch.py",
+    "dashboard/callbacks/desk_incident.py",
 )
-LABEL_CALLS = {"t", "_status", "message"}
+LABEL_CALLS = {"t", "status_text", "message"}
 
 
 def _literals(node: ast.AST) -> list[str]:
@@ -132,10 +134,10 @@ def zh_desk() -> list[str]:
         page,
         desk.queue_table(queue, "zh"),
         desk.unit_table(UNITS, "zh"),
-        desk.suggestions_table(SUGGESTED, "only 1 unit can be suggested", [], None, "zh"),
-        desk.details(row, "10:02:03", "zh"),
-        desk.orders_list(orders, "zh"),
-        desk.cameras_list(cams, "zh"),
+        desk_incident.suggestions_table(SUGGESTED, "only 1 unit can be suggested", [], None, "zh"),
+        desk_incident.details(row, "10:02:03", "zh"),
+        desk_incident.orders_list(orders, "zh"),
+        desk_incident.cameras_list(cams, "zh"),
     ]
     return [s for part in parts for s in strings(part)]
 
