@@ -1,7 +1,9 @@
 """TETRA LIP (ETSI TS 100 392-18-1) from radio terminals on ``dm/lip/{terminal_id}``.
 
 The payload is the SDS user data as the gateway hands it over, written as hex
-text (case and whitespace free): first octet the protocol identifier ``0x0A``
+text (case and whitespace free) of any number of digits: an 84-bit short report
+is 21 digits (radios and gateways write it so), or 22 when padded to whole
+octets; each digit is four bits, read in order. First octet the protocol identifier ``0x0A``
 (LIP), then the LIP PDU, most significant bit first. A common mistake is to
 start reading the longitude with the PID and the PDU type still in front; the
 Sepura capture in ``tests/fixtures/payloads/lip.json`` shows the result (a
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from feeds.decoders import NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, Fix, anchor
 
 LIP_PID = 0x0A
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _LON_DEG_PER_UNIT = 360 / 2**25
 _LAT_DEG_PER_UNIT = 180 / 2**24
 
@@ -65,9 +68,9 @@ _EXTENSION_NAMES = {
 class _Bits:
     """Reads unsigned big-endian bit fields; running out is ``undecodable``."""
 
-    def __init__(self, data: bytes) -> None:
-        self.value = int.from_bytes(data, "big")
-        self.size = len(data) * 8
+    def __init__(self, value: int, size: int) -> None:
+        self.value = value
+        self.size = size
         self.pos = 0
 
     def take(self, n: int) -> int:
@@ -93,7 +96,7 @@ def decode(device_id: str, payload: bytes, *, received_at: datetime | None = Non
     location reports, shapes not decoded), ``no_fix`` (long report without shape).
     """
     anchor_at = anchor(received_at)
-    bits = _Bits(_sds_bytes(payload))
+    bits = _sds_bits(payload)
     pid = bits.take(8)
     if pid != LIP_PID:
         raise DecodeError(UNDECODABLE, f"protocol identifier 0x{pid:02X} is not LIP (0x0A)")
@@ -163,15 +166,18 @@ def encode_short(
     return f"{LIP_PID:02X}{value:020X}"
 
 
-def _sds_bytes(payload: bytes) -> bytes:
+def _sds_bits(payload: bytes) -> _Bits:
+    """Hex text, odd or even length, as bits: every digit is four of them."""
     try:
         text = "".join(payload.decode("ascii").split())
-        data = bytes.fromhex(text)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise DecodeError(UNDECODABLE, "payload is not hex text") from exc
-    if not data:
+    if not text:
         raise DecodeError(UNDECODABLE, "empty payload")
-    return data
+    # int(text, 16) would also take "0x", "_" and a sign: check the digits first.
+    if not set(text) <= _HEX_DIGITS:
+        raise DecodeError(UNDECODABLE, "payload is not hex text")
+    return _Bits(int(text, 16), 4 * len(text))
 
 
 def _short_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:

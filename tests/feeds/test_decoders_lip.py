@@ -91,3 +91,36 @@ def test_junk_is_undecodable(payload):
     with pytest.raises(DecodeError) as err:
         decode("t", payload, received_at=AT)
     assert err.value.reason == UNDECODABLE
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(31.2304, 121.4737), (-33.8688, 151.2093), (40.7128, -74.0060)]
+)
+def test_21_digit_report_reads_as_its_22_digit_padding(lat, lon):
+    padded = encode_short(lat, lon, speed_kmh=42.0, heading_deg=90.0, acc_m=15.0, reason=7)
+    assert len(padded) == 22 and padded.endswith("0")
+    (odd,) = decode("t", padded[:-1].encode(), received_at=AT)
+    (even,) = decode("t", padded.encode(), received_at=AT)
+    assert odd == even
+    assert odd.lat == pytest.approx(lat, abs=180 / 2**24)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [SEPURA[:-1], SEPURA[:-1].lower(), f" {SEPURA[:2]} {SEPURA[2:-1]}\r\n", SEPURA + "F0F"],
+    ids=["21-digits", "lower-case", "spaced", "23-digits"],
+)
+def test_any_number_of_digits_is_read(payload):
+    (fix,) = decode("t", payload.encode(), received_at=AT)
+    assert (fix.lat, fix.lon) == pytest.approx((52.375699281692505, 16.238855123519897))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["0x" + SEPURA, "-" + SEPURA[:-1], SEPURA[:10] + "_" + SEPURA[10:-1], SEPURA[:-2] + "g"],
+    ids=["0x-prefix", "sign", "underscore", "non-hex-digit"],
+)
+def test_what_int_would_forgive_is_not_hex(payload):
+    with pytest.raises(DecodeError) as err:
+        decode("t", payload.encode(), received_at=AT)
+    assert err.value.reason == UNDECODABLE and "not hex" in err.value.detail
