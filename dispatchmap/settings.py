@@ -305,6 +305,9 @@ class VideoSettings(BaseSettings):
     health_timeout_s: float = Field(default=3.0, gt=0)
     stale_s: float = Field(default=10.0, gt=0)
     health_parallel: int = Field(default=8, ge=1, le=64)
+    # The RTSP relay's HLS URL per camera ({camera_id} replaced), docs/video.md;
+    # unset: rtsp:// cameras stay unchecked and cannot be watched.
+    rtsp_relay_url: str | None = None
 
 
 class DispatchSettings(BaseSettings):

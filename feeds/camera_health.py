@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import psycopg
 
-from geo.video import Verdict, hls_verdict, mjpeg_verdict, variant_uri
+from geo.video import Verdict, hls_verdict, mjpeg_verdict, relay_url, variant_uri
 from store import cameras
 from store.incidents import insert_event
 from usecases.alarms import CAMERA_DARK
@@ -44,6 +44,7 @@ class HealthLimits:
     timeout_s: float = 3.0
     stale_s: float = 10.0
     parallel: int = 8
+    relay_template: str | None = None
 
 
 def open_stream(url: str, timeout_s: float) -> HTTPResponse:
@@ -130,7 +131,10 @@ def check_round(
 ) -> dict[str, Verdict]:
     """Check every camera once (``limits.parallel`` at a time) and record the
     verdicts, one transaction per camera; returns camera id -> verdict."""
-    streams = cameras.camera_streams(conn)
+    streams = [
+        (camera_id, relay_url(camera_id, url, limits.relay_template))
+        for camera_id, url in cameras.camera_streams(conn)
+    ]
     with ThreadPoolExecutor(max_workers=max(1, limits.parallel)) as pool:
         verdicts = list(pool.map(lambda s: probe(s[1], limits, now), streams))
     out = {}

@@ -90,3 +90,13 @@ def mjpeg_verdict(first_bytes: bytes) -> Verdict:
     if b"\xff\xd8" in first_bytes:
         return Verdict("online")
     return Verdict("no_signal", "no picture within the timeout")
+
+
+def relay_url(camera_id: str, stream_url: str, relay_template: str | None) -> str:
+    """Where this process fetches a camera's pictures: an ``rtsp://`` camera
+    through the relay (``relay_template`` with ``{camera_id}``, e.g.
+    ``http://127.0.0.1:8090/{camera_id}/index.m3u8``) when one is configured,
+    any other camera at its own URL."""
+    if relay_template and stream_url.lower().startswith(("rtsp://", "rtsps://")):
+        return relay_template.replace("{camera_id}", camera_id)
+    return stream_url

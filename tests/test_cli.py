@@ -25,6 +25,7 @@ COMMANDS = [
     ["replay-export"],
     ["camera-sim"],
     ["camera-health"],
+    ["relay-env"],
 ]
 
 

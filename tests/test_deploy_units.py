@@ -42,7 +42,8 @@ from tests.deployment import (
 
 ALLOWED_HOST = "wall.station.test"
 LONG_RUNNING = ["dispatchmap-ingest@.service", "dispatchmap-dispatcher.service"]
-LONG_RUNNING += ["dispatchmap-serve.service"]
+LONG_RUNNING += ["dispatchmap-serve.service", "dispatchmap-camera-health.service"]
+LONG_RUNNING += ["dispatchmap-relay@.service"]
 ONESHOTS = ["dispatchmap-audit-verify.service", "dispatchmap-retention.service"]
 ONESHOTS += ["dispatchmap-backup.service"]
 

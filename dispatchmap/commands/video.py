@@ -40,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     health.add_argument("--once", action="store_true", help="one round, print it, exit")
     health.set_defaults(func=cmd_camera_health)
+    relay = sub.add_parser(
+        "relay-env",
+        help="write one environment file per rtsp:// camera (RTSP_URL, mode 0600) for "
+        "dispatchmap-relay@.service (docs/video.md)",
+    )
+    relay.add_argument("--out", type=Path, default=Path("/etc/dispatchmap/relay"))
+    relay.set_defaults(func=cmd_relay_env)
 
 
 def _camera_ids(args: argparse.Namespace) -> list[str]:
@@ -116,7 +123,11 @@ def cmd_camera_health(args: argparse.Namespace) -> int:
 
     cfg = VideoSettings()
     limits = camera_health.HealthLimits(
-        cfg.health_interval_s, cfg.health_timeout_s, cfg.stale_s, cfg.health_parallel
+        cfg.health_interval_s,
+        cfg.health_timeout_s,
+        cfg.stale_s,
+        cfg.health_parallel,
+        cfg.rtsp_relay_url,
     )
     # It raises and clears alarms, as the dispatcher does: the dispatcher's role.
     url = program_database_url("dispatcher")
@@ -129,4 +140,25 @@ def cmd_camera_health(args: argparse.Namespace) -> int:
     _interrupt_on_sigterm()
     log.info("checking cameras every %.0f s", limits.interval_s)
     _run_until_interrupted(lambda: camera_health.run(url, limits, stop), stop.set)
+    return 0
+
+
+def cmd_relay_env(args: argparse.Namespace) -> int:
+    import os
+
+    import psycopg
+
+    from dispatchmap.commands import database_url
+    from store import cameras
+
+    with psycopg.connect(database_url()) as conn:
+        rtsp = [(c, u) for c, u in cameras.camera_streams(conn) if u.lower().startswith("rtsp")]
+    args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for camera_id, url in rtsp:
+        path = args.out / f"{camera_id}.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            # systemd reads the value whole between quotes; a quote in a URL is %22.
+            out.write(f'RTSP_URL="{url.replace(chr(34), "%22")}"\n')
+        print(f"{camera_id}: systemctl enable --now dispatchmap-relay@{camera_id}")
     return 0

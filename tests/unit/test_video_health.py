@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from geo.video import Verdict, hls_verdict, mjpeg_verdict, newest_segment_end, variant_uri
+from geo.video import (
+    Verdict,
+    hls_verdict,
+    mjpeg_verdict,
+    newest_segment_end,
+    relay_url,
+    variant_uri,
+)
 
 NOW = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
 LIVE = """#EXTM3U
@@ -56,3 +63,11 @@ def test_mjpeg_is_online_once_a_frame_starts() -> None:
     part = b"--frame\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0"
     assert mjpeg_verdict(part) == Verdict("online")
     assert mjpeg_verdict(b"--frame\r\n").status == "no_signal"
+
+
+def test_rtsp_cameras_are_fetched_through_the_relay_when_there_is_one() -> None:
+    relay = "http://127.0.0.1:8090/{camera_id}/index.m3u8"
+    rtsp = "rtsp://admin:pw@10.1.2.3:554/live"
+    assert relay_url("CAM07", rtsp, relay) == "http://127.0.0.1:8090/CAM07/index.m3u8"
+    assert relay_url("CAM07", rtsp, None) == rtsp
+    assert relay_url("CAM07", "http://10.1.2.3/x.m3u8", relay) == "http://10.1.2.3/x.m3u8"
