@@ -253,6 +253,7 @@ def timeline_entries(
             "unit": who,
             "actor": e["actor"],
             "ranked": [],
+            "detail": event_data.closing_text(data, "both") if e["kind"] == "closed" else "",
         }
         if e["kind"] == "suggestions_shown":
             chosen = next(

@@ -165,6 +165,8 @@ def _what(e: Mapping[str, Any], language: str) -> str:
         return f"{what}: {data.get('action', '')} ({data.get('reason', '')})"
     if e["kind"] == "suggestions_shown":
         return f"{what} ({len(event_data.ranked_of(data))})"
+    if e["kind"] == "closed" and data.get("disposition"):
+        return f"{what}: {event_data.closing_text(data, language)}"
     return what
 
 

@@ -68,3 +68,14 @@ def rank_text(value: Any) -> str | None:
     if value is None:
         return None
     return f"#{value}" if type(value) is int and value > 0 else UNKNOWN
+
+
+def closing_text(data: Mapping[str, Any], language: str) -> str:
+    """A ``closed`` event's disposition (its name in ``language``, "en" or
+    "zh"; both where the language is neither) and result, e.g. "arrest — two
+    held"; "" when it carries none."""
+    if not data.get("disposition"):
+        return ""
+    names = {"en": data.get("name_en"), "zh": data.get("name_zh")}
+    name = names.get(language) or " · ".join(str(n) for n in names.values() if n)
+    return f"{name or data['disposition']} — {data.get('result') or ''}".rstrip(" —")

@@ -104,3 +104,31 @@ def parse_incident(obj: Any, default_priority: Mapping[str, int], now: datetime)
         notes=notes,
         external_id=None if external is None else str(external),
     )
+
+
+MAX_RESULT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """How an incident ended: a ``disposition`` id, its English and Chinese
+    names, and the ``result`` in words."""
+
+    disposition: str
+    name_en: str
+    name_zh: str
+    result: str
+
+
+def parse_closing(disposition: Any, result: Any, known: Mapping[str, tuple[str, str]]) -> Closing:
+    """A :class:`Closing` from the desk's (or a terminal's) values, or
+    :class:`IntakeError` naming the bad field: the disposition must be a key
+    of ``known`` (id -> English and Chinese names), the result non-blank text
+    of at most ``MAX_RESULT`` characters."""
+    if not isinstance(disposition, str) or disposition not in known:
+        raise IntakeError("disposition", "choose how the incident ended")
+    if not isinstance(result, str) or not result.strip():
+        raise IntakeError("result", "write the result")
+    if len(result) > MAX_RESULT or "\x00" in result:
+        raise IntakeError("result", f"must be text of at most {MAX_RESULT} characters")
+    return Closing(disposition, *known[disposition], result.strip())

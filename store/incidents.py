@@ -107,3 +107,18 @@ def response_clock(
 ) -> list[dict[str, Any]]:
     """Milestones of every incident created in [since, until), oldest first."""
     return _rows(conn, _sql("response_clock"), {"since": since, "until": until})
+
+
+def dispositions(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """How an incident may end: ``id``, ``name_en``, ``name_zh``, in the
+    station's order."""
+    return _rows(conn, _sql("dispositions"))
+
+
+def close_incident(
+    conn: psycopg.Connection, incident_id: int, disposition: str | None, result: str | None
+) -> bool:
+    """Close the incident with its ``disposition`` (an id of
+    :func:`dispositions`) and ``result`` text; False when it was closed already."""
+    params = {"id": incident_id, "disposition": disposition, "result": result}
+    return conn.execute(_sql("close_incident"), params).fetchone() is not None

@@ -16,7 +16,7 @@ import psycopg
 
 from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, suggest
-from geo.intake import NewIncident, parse_incident
+from geo.intake import Closing, NewIncident, parse_closing, parse_incident
 from geo.routing import RoadGraph, Router
 from geo.status import EVENT_KIND, ORDER_STATE, Action, IllegalTransition, Status, next_status
 from store import incidents as incident_store
@@ -301,14 +301,34 @@ def detect_arrivals(conn: psycopg.Connection, radius_m: float, now: datetime) ->
     ]
 
 
-def close_incident(conn: psycopg.Connection, incident_id: int, actor: str, now: datetime) -> bool:
-    """Close an incident; False if it was closed already."""
-    done = incident_store.set_incident_status(conn, incident_id, "closed")
+def close_incident(
+    conn: psycopg.Connection,
+    incident_id: int,
+    actor: str,
+    now: datetime,
+    closing: Closing | None = None,
+) -> bool:
+    """Close an incident, with how it ended (``closing``: the desk always
+    gives one; None where the system closes it); the ``closed`` event carries
+    the disposition and result. False if it was closed already."""
+    disposition, result = (closing.disposition, closing.result) if closing else (None, None)
+    done = incident_store.close_incident(conn, incident_id, disposition, result)
     if done:
+        data = asdict(closing) if closing else None
         incident_store.insert_event(
-            conn, at=now, kind="closed", actor=actor, incident_id=incident_id
+            conn, at=now, kind="closed", actor=actor, incident_id=incident_id, data=data
         )
     return done
+
+
+def close_with_disposition(
+    conn: psycopg.Connection, incident_id: int, actor: str, now: datetime, values: tuple[Any, Any]
+) -> bool:
+    """Close from the desk's (disposition, result) ``values``, checked against
+    the dispositions on record; raises :class:`geo.intake.IntakeError`
+    (nothing written) when either is missing or wrong."""
+    known = {d["id"]: (d["name_en"], d["name_zh"]) for d in incident_store.dispositions(conn)}
+    return close_incident(conn, incident_id, actor, now, parse_closing(*values, known))
 
 
 def order_message(order: Order, row: dict[str, Any]) -> dict[str, Any]:

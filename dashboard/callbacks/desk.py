@@ -24,6 +24,7 @@ def page(deps: Deps) -> html.Div:
         units = queries.unit_positions(conn, datetime.now(UTC))
         roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
         bounds = queries.city_extent(conn)
+        dispositions = incident_store.dispositions(conn)
     return layout.desk(
         user=user.name if user else "?",
         role=user.role if user else "?",
@@ -38,6 +39,7 @@ def page(deps: Deps) -> html.Div:
             {"label": layout.unit_option_label(u, deps.dash.language), "value": u["id"]}
             for u in units
         ],
+        dispositions=dispositions,
         lang=deps.dash.language,
     )
 
@@ -172,13 +174,17 @@ def register(app: Dash, deps: Deps) -> None:
 
     @app.callback(
         Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.DESK_DISPOSITION_ERROR, "children"),
+        Output(ids.DESK_RESULT_ERROR, "children"),
         Input(ids.DESK_CLOSE, "n_clicks"),
         State(ids.DESK_SELECTED, "data"),
+        State(ids.DESK_DISPOSITION, "value"),
+        State(ids.DESK_RESULT, "value"),
         prevent_initial_call=True,
     )
-    def close(_n: int, incident_id: Any) -> str:
+    def close(_n: int, incident_id: Any, *closing: Any) -> tuple[str, str, str]:
         user = auth.require(deps.pool, "close_incident", "close_incident")
-        return desk_actions.close(deps, user, incident_id)
+        return desk_actions.close(deps, user, incident_id, closing)
 
 
 def _set_in_place(app: Dash, function: str, texts: dict[str, Any], store: str) -> None:

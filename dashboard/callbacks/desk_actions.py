@@ -81,19 +81,28 @@ def create(deps: Deps, user: User, form: dict[str, Any]) -> tuple:
     return (*blank, t("Incident #{id} created.", lang, id=incident_id), incident_id)
 
 
-def close(deps: Deps, user: User, incident_id: Any) -> str:
-    """Close the selected incident; what the desk says."""
+def close(
+    deps: Deps, user: User, incident_id: Any, closing: tuple[Any, Any]
+) -> tuple[str, str, str]:
+    """Close the selected incident with ``closing`` (disposition, result):
+    (what the desk says, the disposition's error, the result's error)."""
     lang = deps.dash.language
     if incident_id is None:
-        return t("Select an incident first.", lang)
+        return t("Select an incident first.", lang), "", ""
+    actor, now = f"desk:{user.name}", datetime.now(UTC)
     with deps.pool.connection() as conn:
         try:
             found = incident_store.incident(conn, desk_incident.incident_id_of(incident_id))
         except LookupError:
             found = None
         if found is None:
-            return t("No incident #{id}.", lang, id=str(incident_id)[:20])
-        done = inc.close_incident(conn, found["id"], f"desk:{user.name}", datetime.now(UTC))
+            return t("No incident #{id}.", lang, id=str(incident_id)[:20]), "", ""
+        try:
+            done = inc.close_with_disposition(conn, found["id"], actor, now, closing)
+        except IntakeError as exc:
+            marked = {exc.field: message(exc.message, lang)}
+            refused = t("Not closed: see the marked field.", lang)
+            return refused, marked.get("disposition", ""), marked.get("result", "")
     if done:
-        return t("Incident #{id} closed.", lang, id=incident_id)
-    return t("It was closed already.", lang)
+        return t("Incident #{id} closed.", lang, id=incident_id), "", ""
+    return t("It was closed already.", lang), "", ""

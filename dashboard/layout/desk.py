@@ -270,6 +270,7 @@ def desk(
     tile_attribution: str,
     refresh_ms: int,
     unit_options: list[dict[str, str]],
+    dispositions: list[dict[str, Any]],
     lang: str = "en",
 ) -> html.Div:
     return html.Div(
@@ -344,9 +345,7 @@ def desk(
                                     html.Div(id=ids.DESK_CAMERAS),
                                 ],
                             ),
-                            html.Button(
-                                t("Close incident", lang), id=ids.DESK_CLOSE, className="danger"
-                            ),
+                            closing_form(dispositions, lang),
                         ],
                     ),
                 ],
@@ -360,5 +359,31 @@ def desk(
             dcc.Store(id=ids.DESK_QUEUE_WAITING),
             dcc.Store(id=ids.DESK_UNTIED_KEY),  # what the untied-devices layer shows
             dcc.Interval(id=ids.DESK_TICK, interval=refresh_ms),
+        ],
+    )
+
+
+def closing_form(dispositions: list[dict[str, Any]], lang: str = "en") -> html.Div:
+    """How the selected incident ended (反馈): a disposition from the
+    station's list and the result in words, then the close button."""
+    options = [
+        {"label": d["name_zh"] if lang == "zh" else d["name_en"], "value": d["id"]}
+        for d in dispositions
+    ]
+    return html.Div(
+        className="panel",
+        children=[
+            html.H3(t("Close incident", lang)),
+            labelled_field(
+                t("Disposition", lang),
+                dcc.Dropdown(id=ids.DESK_DISPOSITION, options=options),
+                ids.DESK_DISPOSITION_ERROR,
+            ),
+            labelled_field(
+                t("Result", lang),
+                dcc.Textarea(id=ids.DESK_RESULT, maxLength=2000),
+                ids.DESK_RESULT_ERROR,
+            ),
+            html.Button(t("Close incident", lang), id=ids.DESK_CLOSE, className="danger"),
         ],
     )

@@ -215,6 +215,9 @@ def timeline(rows: list[dict[str, Any]], current_s: float | None = None) -> html
                         title=f"by {r['actor']}",
                     ),
                     _ranked(r["ranked"]) if r["ranked"] else None,
+                    html.Div(r["detail"], className="replay-event-detail")
+                    if r.get("detail")
+                    else None,
                 ],
             )
         )

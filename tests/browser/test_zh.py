@@ -60,6 +60,7 @@ def test_the_desk_in_chinese(page, sign_in, dashboard_url, db_url, artifacts):
     page.get_by_role("button", name=f"#{incident_id}").click()
     dispatch.wait_for(timeout=20000)
     assert page.get_by_role("button", name="结案").count() == 1
+    assert page.locator(f"label[for={ids.DESK_DISPOSITION}]").inner_text() == "处理结果"
     queue = page.locator(f"#{ids.DESK_QUEUE}").inner_text()
     assert "殴打" in queue and "待处警" in queue and "等待" in queue
     assert "预计最快到达" in suggestions.inner_text()

@@ -122,6 +122,7 @@ def zh_desk() -> list[str]:
         tile_attribution="",
         refresh_ms=1000,
         unit_options=[{"label": desk.unit_option_label(UNITS[0], "zh"), "value": "U001"}],
+        dispositions=[{"id": "arrest", "name_en": "arrest", "name_zh": "抓获"}],
         lang="zh",
     )
     row = {"id": 7, "type": "assault", "priority": 1, "status": "dispatched"}

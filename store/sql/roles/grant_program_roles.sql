@@ -25,7 +25,7 @@ GRANT EXECUTE ON FUNCTION ensure_position_partitions(date, date) TO dm_ingest;
 -- Dispatcher (feeds/dispatcher.py, geo/incidents.py, geo/alarms.py): 110
 -- intake, orders, unit status, alarms, the quarantine of bad messages.
 GRANT SELECT ON road_nodes, road_edges, stations, beats, cameras, units, devices,
-    positions, device_latest, unit_latest, incident_types, incident_clock
+    positions, device_latest, unit_latest, incident_types, incident_clock, dispositions
     TO dm_dispatcher;
 GRANT SELECT, INSERT, UPDATE ON incidents, orders, alarms TO dm_dispatcher;
 GRANT UPDATE (status) ON units TO dm_dispatcher;
@@ -36,7 +36,7 @@ GRANT USAGE ON SEQUENCE incidents_id_seq, alarms_id_seq, quarantine_id_seq TO dm
 -- incidents, orders, unit status and alarms; users, sessions, wall tokens.
 GRANT SELECT ON road_nodes, road_edges, stations, beats, cameras, units, devices,
     positions, device_latest, unit_latest, quarantine, device_events, incident_types,
-    incident_clock, water_areas, buildings TO dm_dashboard;
+    incident_clock, water_areas, buildings, dispositions TO dm_dashboard;
 GRANT SELECT, INSERT, UPDATE ON incidents, orders, alarms, users, sessions, wall_tokens
     TO dm_dashboard;
 GRANT UPDATE (status) ON units TO dm_dashboard;
