@@ -22,13 +22,13 @@ from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
 from dashboard.callbacks import quality as quality_callbacks
 from dashboard.callbacks import replay as replay_callbacks
-from dashboard.callbacks import report as report_callbacks
 from dashboard.callbacks import video as video_callbacks
 from dashboard.callbacks import wall as wall_callbacks
 from dashboard.callbacks import wall_charts as wall_chart_callbacks
 from dashboard.deps import Deps
 from dashboard.layout.wall import wall
 from dashboard.reads import ReadSource
+from dashboard.routes import report as report_routes
 from dispatchmap.settings import DashboardSettings, PresenceSettings
 from geo import queries
 from store import cameras
@@ -189,7 +189,7 @@ def create_app(
     desk_callbacks.register(app, deps)
     quality_callbacks.register(app, deps)
     replay_callbacks.register(app, deps)
-    report_callbacks.register(app, deps)
+    report_routes.register(app, deps)
     admin_callbacks.register(app, deps)
     video_callbacks.register(app, deps)
     return app

@@ -1,10 +1,13 @@
 """The replay page's window store (``ids.REPLAY_WINDOW``): written by
 :func:`window_data`, read back by :func:`window`, which refuses (as
 :class:`dashboard.checks.BadInput`, a 400 with an audit row) any store no
-page writes: a forged week would otherwise be read into memory whole."""
+page writes: a forged week would otherwise be read into memory whole.
+:class:`WindowCache` keeps the last windows loaded in this process."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +16,9 @@ from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from geo import replay_window
 from store import incidents as incident_store
+from usecases.replay import Loaded, load_window
+
+CACHED_WINDOWS = 4
 
 Window = tuple[datetime, datetime, rviews.Area | None]
 WINDOW_KEYS = ("start", "end", "incident_id", "area")
@@ -56,3 +62,26 @@ def window_data(
         "incident_id": incident_id,
         "area": area,
     }
+
+
+class WindowCache:
+    """The last few windows loaded (:func:`usecases.replay.load_window`),
+    per process (a worker loads its own), keyed by window and area."""
+
+    def __init__(self, deps: Deps, size: int = CACHED_WINDOWS) -> None:
+        self._deps, self._size = deps, size
+        self._windows: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, start: datetime, end: datetime, area: rviews.Area | None = None) -> Loaded:
+        """The window [start, end] (UTC) limited to ``area``, read on first use."""
+        key = (start.isoformat(), end.isoformat(), rviews.area_text(area) if area else "")
+        with self._lock:  # two callbacks of one new window must not both read it
+            if key not in self._windows:
+                with self._deps.read() as conn:
+                    stale_s = self._deps.presence.stale_s
+                    self._windows[key] = load_window(conn, start, end, area, stale_s)
+                while len(self._windows) > self._size:
+                    self._windows.popitem(last=False)
+            self._windows.move_to_end(key)
+            return self._windows[key]

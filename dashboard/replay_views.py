@@ -19,25 +19,12 @@ from dashboard.views import _collection, _feature, incidents_geojson
 from geo import event_data
 from geo.replay import StatusTimeline, Track, TrackPoint, incidents_at
 from geo.replay_window import MAX_WINDOW_S, parse_bbox, window_problem
-from geo.trails import Trail, trails_for
+from geo.trails import TRAIL_TOLERANCE_M, Trail, trails_for
 
 REPLAY_MAX_WINDOW_S = MAX_WINDOW_S
-TRAIL_TOLERANCE_M = 5.0  # about 2 px at zoom 15 at 60°N: thinning never shows
 AREA_DECIMALS = 6  # about 0.1 m: a drawn area and its export link name the same box
 Area = tuple[float, float, float, float]
 """(min_lon, min_lat, max_lon, max_lat), WGS84 degrees."""
-# The status an event leaves its unit in: apply_action writes ``to``, a
-# dispatch writes ``status``; other kinds (order_published, alarms) leave it.
-_STATUS_KEYS = ("to", "status")
-
-
-def event_status(kind: str, data: dict[str, Any] | None) -> str | None:
-    """The unit status an event leaves behind, or None when it changes none
-    (a refused transition changes nothing even though it names a status)."""
-    if kind == "transition_refused" or not isinstance(data, dict):
-        return None
-    # Text only: a stored status that is not text (a hand-made row) changes nothing.
-    return next((data[k] for k in _STATUS_KEYS if data.get(k) and isinstance(data[k], str)), None)
 
 
 def parse_local_time(text: str | None, tz: ZoneInfo, day: date) -> datetime:

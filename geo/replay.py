@@ -310,3 +310,17 @@ def incidents_at(
             event = statuses.event_at(str(row["id"]), at)
             found.append({**row, "status": "open" if event is None else event.status})
     return found
+
+
+# The status an event leaves its unit in: apply_action writes ``to``, a
+# dispatch writes ``status``; other kinds (order_published, alarms) leave it.
+_STATUS_KEYS = ("to", "status")
+
+
+def event_status(kind: str, data: dict[str, Any] | None) -> str | None:
+    """The unit status an event leaves behind, or None when it changes none
+    (a refused transition changes nothing even though it names a status)."""
+    if kind == "transition_refused" or not isinstance(data, dict):
+        return None
+    # Text only: a stored status that is not text (a hand-made row) changes nothing.
+    return next((data[k] for k in _STATUS_KEYS if data.get(k) and isinstance(data[k], str)), None)

@@ -1,26 +1,16 @@
-"""A replay window read from the database, for ``dispatchmap replay-export``
-and the replay page: an incident's window, the tracks in chunks, the events.
-
-A window is [start, end] in UTC, optionally limited to an area
-(min_lon, min_lat, max_lon, max_lat, WGS84 degrees): the units with a fix
-inside it during the window (their whole tracks), the incidents inside it,
-and the events of both. Tracks are read by :func:`geo.retention.track_window`
-(one fix either side of the window), a chunk of units at a time so that an
-export can stream them and show progress. An incident's window is its
-lifetime from its event log with :data:`MARGIN_S` either side.
+"""A replay window's rules, pure: its bounds and area as typed or stored,
+an incident's window (its lifetime from its event log with
+:data:`MARGIN_S` either side), and which events an area keeps. The window
+is read by :mod:`usecases.replay`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
-from geo import queries, retention
-from geo.replay import Track
 from geo.retention import BBox
 
 MARGIN_S = 120.0
@@ -31,9 +21,6 @@ memory; seven days of a fleet were 1.2 M fixes, 725 MiB). The CLI's export
 streams in chunks and takes any length."""
 TIME_TEXT_CHARS = 40
 """The longest time text read: ISO 8601 with microseconds and offset is 32."""
-
-Progress = Callable[[int, int, int], object]
-"""Called after each chunk with (units read, units in all, fixes read)."""
 
 
 def parse_bbox(text: str) -> BBox:
@@ -98,16 +85,6 @@ def parse_window(
     return t1, t2
 
 
-def in_bbox(lon: float | None, lat: float | None, bbox: BBox) -> bool:
-    """Whether (lon, lat) lies in ``bbox`` (edges included); False without a place."""
-    return (
-        lon is not None
-        and lat is not None
-        and bbox[0] <= lon <= bbox[2]
-        and bbox[1] <= lat <= bbox[3]
-    )
-
-
 def incident_window(
     events: list[dict[str, Any]], margin_s: float = MARGIN_S
 ) -> tuple[datetime, datetime] | None:
@@ -120,53 +97,6 @@ def incident_window(
     closed = next((e["at"] for e in events if e["kind"] == "closed"), events[-1]["at"])
     margin = timedelta(seconds=margin_s)
     return created - margin, max(closed, created) + margin
-
-
-def track_chunks(
-    conn: psycopg.Connection,
-    start: datetime,
-    end: datetime,
-    unit_ids: Sequence[str],
-    chunk_units: int,
-    bbox: BBox | None = None,
-    progress: Progress | None = None,
-) -> Iterator[dict[str, Track]]:
-    """The tracks of ``unit_ids`` in the window, ``chunk_units`` units per
-    read, in unit id order (so the chunks joined equal one read of them all).
-    Units without a fix in reach, or (with ``bbox``) never inside it during
-    the window, are left out. ``progress`` hears after every chunk."""
-    if chunk_units < 1:
-        raise ValueError("chunk_units must be >= 1")
-    ordered, fixes = sorted(unit_ids), 0
-    for i in range(0, len(ordered), chunk_units):
-        chunk = ordered[i : i + chunk_units]
-        tracks = retention.track_window(conn, start, end, unit_ids=chunk, bbox=bbox)
-        fixes += sum(len(t) for t in tracks.values())
-        if progress is not None:
-            progress(i + len(chunk), len(ordered), fixes)
-        yield tracks
-
-
-def window_events(
-    conn: psycopg.Connection,
-    start: datetime,
-    end: datetime,
-    bbox: BBox | None = None,
-    unit_ids: Sequence[str] = (),
-) -> list[dict[str, Any]]:
-    """Every event in the window, oldest first. With ``bbox``, the events of
-    the incidents placed inside it and of the units replayed (``unit_ids``:
-    a unit's events follow it out of the area), as the replay page keeps."""
-    window = {"t1": start, "t2": end}
-    events = queries.replay_window_events(conn, window)
-    if bbox is None:
-        return events
-    incidents = {
-        i["id"]
-        for i in queries.replay_window_incidents(conn, window)
-        if in_bbox(i["lon"], i["lat"], bbox)
-    }
-    return events_of(events, incidents, set(unit_ids))
 
 
 def events_of(

@@ -30,6 +30,10 @@ Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
 
 
+TRAIL_TOLERANCE_M = 5.0
+"""Metres a drawn trail may be thinned by: about 2 px at zoom 15 at 60°N, never seen."""
+
+
 class Trail:
     """One unit's track with its pieces thinned (see :func:`trails_for`)."""
 

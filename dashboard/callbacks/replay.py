@@ -1,20 +1,16 @@
 """Replay callbacks: choose a window (and an area), play it, show the moment.
 
-The window's tracks are read once (``geo.retention.track_window``), their
-trails thinned once, and kept in this process, keyed by window and area;
-every slider move only interpolates the moment here (``geo.replay``). Only
-the GeoJSON of one moment goes to the browser, never the tracks.
+The window is loaded once (``usecases.replay.load_window``) and kept in this
+process (``replay_store.WindowCache``, shared with the export route); every
+slider move only interpolates the moment here (``geo.replay``). Only the
+GeoJSON of one moment goes to the browser, never the tracks.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-import flask
-import psycopg
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, checks, ids
@@ -22,110 +18,11 @@ from dashboard import replay_store as store
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
-from geo import queries, replay_window, retention
-from geo.replay import StatusEvent, StatusTimeline, Track, incident_status_events, snapshot_at
-from geo.trails import Trail
+from dashboard.routes import replay as replay_routes
+from geo import queries, replay_window
+from geo.replay import snapshot_at
 
-CACHED_WINDOWS = 4
 INCIDENT_CHOICES = 200
-STATUS_LOOKBACK = timedelta(days=7)
-AREA_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
-
-
-class Loaded(NamedTuple):
-    """One window read from the database: what every moment of it needs.
-    With an area, ``tracks`` are the units with a fix in it, ``incidents``
-    those inside it, ``events`` theirs (see ``geo.replay_window.events_of``)."""
-
-    start: datetime
-    end: datetime
-    area: rviews.Area | None
-    tracks: dict[str, Track]
-    trails: dict[str, Trail]
-    statuses: StatusTimeline
-    units: dict[str, dict[str, Any]]
-    events: list[dict[str, Any]]
-    incidents: list[dict[str, Any]]
-    incident_statuses: StatusTimeline
-
-    def listed_units(self) -> dict[str, dict[str, Any]]:
-        """The roster, or with an area only the units it replays."""
-        if self.area is None:
-            return self.units
-        return {u: row for u, row in self.units.items() if u in self.tracks}
-
-    def timeline_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Incident events for the timeline: with an area, of its incidents only."""
-        inside = {i["id"] for i in self.incidents}
-        return [
-            e
-            for e in events
-            if e["incident_id"] is not None and (self.area is None or e["incident_id"] in inside)
-        ]
-
-
-def _unit_statuses(
-    conn: psycopg.Connection, window: dict[str, Any], events: list[dict[str, Any]]
-) -> StatusTimeline:
-    changes = [*queries.replay_status_before(conn, window), *events]
-    return StatusTimeline(
-        StatusEvent(e["at"], e["unit_id"], status)
-        for e in changes
-        if e["unit_id"] and (status := rviews.event_status(e["kind"], e["data"]))
-    )
-
-
-def load_window(
-    conn: psycopg.Connection,
-    start: datetime,
-    end: datetime,
-    area: rviews.Area | None,
-    stale_s: float,
-) -> Loaded:
-    """Tracks (one read) and trails, unit and incident statuses, events and
-    incidents of a window, limited to ``area`` when given."""
-    box = {} if area is None else dict(zip(AREA_KEYS, area, strict=True))
-    window = {"t1": start, "t2": end, "since": start - STATUS_LOOKBACK, **box}
-    tracks = retention.track_window(conn, start, end, bbox=area)
-    incidents = queries.replay_window_incidents(conn, window)
-    changes = queries.replay_incident_changes(conn, [i["id"] for i in incidents], end)
-    events = queries.replay_window_events(conn, window)
-    statuses = _unit_statuses(conn, window, events)
-    if area is not None:
-        events = replay_window.events_of(events, {i["id"] for i in incidents}, set(tracks))
-    return Loaded(
-        start,
-        end,
-        area,
-        tracks,
-        rviews.prepare_trails(tracks, stale_s),
-        statuses,
-        {u["id"]: u for u in queries.unit_positions(conn, end)},
-        events,
-        incidents,
-        StatusTimeline(incident_status_events(changes)),
-    )
-
-
-class WindowCache:
-    """The last few windows loaded, per process (a worker loads its own)."""
-
-    def __init__(self, deps: Deps, size: int = CACHED_WINDOWS) -> None:
-        self._deps, self._size = deps, size
-        self._windows: OrderedDict[tuple[str, str, str], Loaded] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, start: datetime, end: datetime, area: rviews.Area | None = None) -> Loaded:
-        key = (start.isoformat(), end.isoformat(), rviews.area_text(area) if area else "")
-        with self._lock:  # two callbacks of one new window must not both read it
-            if key not in self._windows:
-                with self._deps.read() as conn:
-                    stale_s = self._deps.presence.stale_s
-                    self._windows[key] = load_window(conn, start, end, area, stale_s)
-                while len(self._windows) > self._size:
-                    self._windows.popitem(last=False)
-            self._windows.move_to_end(key)
-            return self._windows[key]
 
 
 def page(deps: Deps) -> html.Div:
@@ -155,7 +52,8 @@ def page(deps: Deps) -> html.Div:
 
 
 def register(app: Dash, deps: Deps) -> None:
-    cache = WindowCache(deps)
+    cache = store.WindowCache(deps)
+    replay_routes.register(app, deps, cache)
     stale_s, offline_s, tz = deps.presence.stale_s, deps.presence.offline_s, deps.tz
 
     @app.callback(
@@ -249,8 +147,9 @@ def register(app: Dash, deps: Deps) -> None:
             events = [{**e, "incident_id": incident_id} for e in log]
         else:
             events = loaded.events
-        call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
-        rows = rviews.timeline_entries(loaded.timeline_events(events), loaded.start, tz, call_signs)
+        rows = rviews.timeline_entries(
+            loaded.timeline_events(events), loaded.start, tz, loaded.call_signs()
+        )
         length_s = (loaded.end - loaded.start).total_seconds()
         fixes = sum(len(t) for t in loaded.tracks.values())
         where = " with a fix in the area" if loaded.area else ""
@@ -334,34 +233,3 @@ def register(app: Dash, deps: Deps) -> None:
             layout.unit_table(rviews.replay_unit_rows(listed, points, statuses, offline_s)),
             f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s)}",
         )
-
-    @app.server.get("/replay/export.<fmt>")
-    def export(fmt: str) -> flask.Response:
-        auth.require(deps.pool, "view_replay", "replay_export")
-        checks.one_of(fmt, "format", ("geojson", "csv"))
-        today = datetime.now(UTC).astimezone(tz).date()
-        args = flask.request.args
-        start, end = (
-            checks.text(args.get("start"), "start"),
-            checks.text(args.get("end"), "end"),
-        )
-        times, errors = rviews.typed_window(start, end, tz, today)
-        if times is None:
-            problem = "; ".join(f"{k}: {v}" for k, v in errors.items() if v)
-            raise checks.BadInput("window", problem, f"{start} – {end}")
-        try:
-            area = rviews.parse_area(checks.text(args.get("area"), "area"))
-        except ValueError as exc:
-            raise checks.BadInput("area", str(exc), args.get("area")) from None
-        loaded = cache.get(*times, area)
-        call_signs = {u: r["call_sign"] for u, r in loaded.units.items()}
-        t1, t2 = times
-        name = f"replay-{t1:%Y%m%dT%H%M%S}Z-{t2:%Y%m%dT%H%M%S}Z.{fmt}"
-        if fmt == "csv":
-            body, mimetype = rviews.export_csv(loaded.tracks, loaded.events, call_signs), "text/csv"
-        else:
-            collection = rviews.export_geojson(loaded.tracks, loaded.events, call_signs)
-            body, mimetype = flask.json.dumps(collection), "application/geo+json"
-        response = flask.Response(body, mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response

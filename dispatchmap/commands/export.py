@@ -173,25 +173,19 @@ def _progress(args: argparse.Namespace) -> ProgressBar | None:
 def _export_window(
     args: argparse.Namespace, fmt: str, conn: psycopg.Connection, tz: ZoneInfo
 ) -> str:
-    from geo import queries
-    from geo.replay_window import track_chunks, window_events
+    from usecases.replay import read_window
 
     if args.incident is not None:
         start, end = _incident_window(conn, args.incident)
     else:
         start, end = station_window(args.start, args.end, tz)
-    call_signs = {u["id"]: u["call_sign"] for u in queries.unit_positions(conn, end)}
     bar = _progress(args)
-    size = max(1, min(CHUNK_UNITS, math.ceil(len(call_signs) / PROGRESS_STEPS)))
-    chunks = track_chunks(conn, start, end, list(call_signs), size, args.area, bar)
+    read = read_window(conn, start, end, args.area)
+    size = max(1, min(CHUNK_UNITS, math.ceil(len(read.units) / PROGRESS_STEPS)))
     with _output(args.out) as out:
         try:
             units, fixes, events = write_window(
-                out,
-                fmt,
-                chunks,
-                lambda kept: window_events(conn, start, end, args.area, kept),
-                call_signs,
+                out, fmt, read.tracks(size, bar), read.events, read.call_signs()
             )
         finally:
             if bar is not None:

@@ -21,14 +21,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dashboard.replay_views import export_geojson
-from geo import queries, retention
+from dashboard.replay_views import export_csv, export_geojson
 from geo.intake import NewIncident
 from geo.replay import Fix
-from geo.replay_window import window_events
 from store import incidents as incident_store
 from tests.pdftext import pdf_text
 from usecases import incidents as inc
+from usecases.replay import load_window
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 12:00 in Helsinki
 SCENE = (24.9452, 60.1690)
@@ -147,10 +146,8 @@ def test_geojson_of_an_incident_is_what_the_page_exports(db_url, conn, scenario,
     ]
     assert kinds[0] == "created" and kinds[-1] == "closed" and "onscene" in kinds
     t1, t2 = at(-120), at(620)  # the page's window of the incident: 2 min either side
-    call_signs = {u["id"]: u["call_sign"] for u in queries.unit_positions(conn, t2)}
-    one_read = export_geojson(
-        retention.track_window(conn, t1, t2), window_events(conn, t1, t2), call_signs
-    )
+    page = load_window(conn, t1, t2, None, stale_s=300.0)  # the page's loader
+    one_read = export_geojson(page.tracks, page.events, page.call_signs())
     assert got == json.loads(json.dumps(one_read))  # chunks streamed = the page's single read
     assert "3 tracks" in done.stderr and "wrote" in done.stderr
 
@@ -270,3 +267,15 @@ def test_the_report_route_serves_the_pdf_to_a_reviewer(db_url, conn, scenario):
         in (response.headers["Content-Disposition"])
     )
     assert "C-01" in pdf_text(response.data) and (unknown, bad) == (404, 400)
+
+
+def test_csv_of_an_area_is_what_the_page_exports(db_url, conn, scenario):
+    words = ["--start", "2026-03-02T10:00:00Z", "--end", "2026-03-02T10:10:00Z", "--area", AREA]
+    done = run(db_url, *words, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    area = (24.930, 60.160, 24.960, 60.175)  # AREA
+    page = load_window(conn, at(0), at(600), area, stale_s=300.0)  # the page's loader
+    assert set(page.tracks) == {"U001", "U002"}
+    exported = export_csv(page.tracks, page.events, page.call_signs())
+    assert len(page.events) > 3
+    assert list(csv.reader(io.StringIO(done.stdout))) == list(csv.reader(io.StringIO(exported)))
