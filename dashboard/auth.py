@@ -56,6 +56,7 @@ ID_PAGES = {
     "queue-row": "/desk",
     "queue-wait": "/desk",
     "dispatch-button": "/desk",
+    "alarm-take": "/desk",
     "quality-": "/quality",
     "replay-": "/replay",
     "admin-": "/admin",
@@ -68,6 +69,7 @@ CALLBACK_RIGHTS = {
     "dispatch-button": "dispatch",
     "desk-override": "override",
     "desk-close": "close_incident",
+    "alarm-take": "dispatch",
     "admin-token-create": "manage_wall_tokens",
     "admin-token-revoke": "manage_wall_tokens",
 }

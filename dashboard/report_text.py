@@ -44,6 +44,7 @@ ZH = {
     "closed": "结案",
     "alarm": "告警",
     "alarm cleared": "告警解除",
+    "alarm taken": "告警已接",
     "refused": "拒绝",
     "override": "人工指派",
     "not sent": "未派出",
@@ -79,6 +80,7 @@ EVENT_LABEL = {
     "closed": "closed",
     "alarm_raised": "alarm",
     "alarm_cleared": "alarm cleared",
+    "alarm_taken": "alarm taken",
     "transition_refused": "refused",
 }
 """Event kinds on the report's timeline (``order_published`` is plumbing, left out)."""
@@ -158,7 +160,7 @@ def _what(e: Mapping[str, Any], language: str) -> str:
     what = t(EVENT_LABEL[e["kind"]], language)
     if e["kind"] == "dispatched":
         return f"{what} ({event_data.rank_text(data.get('rank')) or t('override', language)})"
-    if e["kind"] in ("alarm_raised", "alarm_cleared"):
+    if e["kind"] in ("alarm_raised", "alarm_cleared", "alarm_taken"):
         alarm = str(data.get("alarm", ""))
         return f"{what}: {t(ALARM_LABEL.get(alarm, alarm.replace('_', ' ')), language)}"
     if e["kind"] == "transition_refused":

@@ -283,11 +283,17 @@ def wall_alarms(
         where = f"#{a['incident_id']}" if a["incident_id"] else (a.get("camera_id") or "")
         label = t(ALARM_LABEL.get(a["kind"], a["kind"]), lang)
         text = " ".join(p for p in (label, who, where) if p)
+        taken_by = a.get("taken_by")
+        if taken_by:
+            text += " · " + t("taken by {who}", lang, who=taken_by)
         out.append(
             {
+                "id": a.get("id"),
+                "kind": a["kind"],
                 "text": text,
                 "severity": a["severity"],
-                "fresh": (now - a["raised_at"]).total_seconds() < FRESH_S,
+                "fresh": not taken_by and (now - a["raised_at"]).total_seconds() < FRESH_S,
+                "taken_by": taken_by,
             }
         )
     lost: dict[str, list[str]] = {"stale": [], "offline": []}

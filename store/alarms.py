@@ -48,3 +48,13 @@ def outside_beat_due(conn: psycopg.Connection, limits: dict[str, Any]) -> list[d
     """Available units outside their home beat for over ``outside_beat_s``
     seconds at ``limits["now"]``; the columns of :func:`alarms_due`."""
     return _rows(conn, _sql("outside_beat_due"), limits)
+
+
+def take_alarm(
+    conn: psycopg.Connection, alarm_id: int, by: str, at: datetime
+) -> dict[str, Any] | None:
+    """Mark an open alarm taken by ``by`` at ``at``; the alarm (``id``,
+    ``kind``, ``severity``, ``incident_id``, ``unit_id``, ``order_id``), or
+    None when it is cleared, taken already or unknown."""
+    rows = _rows(conn, _sql("take_alarm"), {"id": alarm_id, "by": by, "at": at})
+    return rows[0] if rows else None

@@ -144,3 +144,24 @@ def emergency(
     for alarm in alarm_store.open_alarms(conn):
         if alarm["kind"] == EMERGENCY and alarm["unit_id"] == unit_id:
             clear_alarm(conn, alarm, at, f"device:{device_id}")
+
+
+def take_alarm(conn: psycopg.Connection, alarm_id: int, actor: str, at: datetime) -> bool:
+    """``actor`` takes open alarm ``alarm_id`` at ``at`` (an ``alarm_taken``
+    event says who and when); False when it is cleared, taken already or
+    unknown (also for an id out of bigint range)."""
+    if not 0 < alarm_id < 2**63:
+        return False
+    alarm = alarm_store.take_alarm(conn, alarm_id, actor, at)
+    if alarm is not None:
+        insert_event(
+            conn,
+            at=at,
+            kind="alarm_taken",
+            actor=actor,
+            incident_id=alarm["incident_id"],
+            unit_id=alarm["unit_id"],
+            order_id=alarm["order_id"],
+            data={"alarm": alarm["kind"], "severity": alarm["severity"], "alarm_id": alarm["id"]},
+        )
+    return alarm is not None

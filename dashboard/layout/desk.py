@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.layout import desk_alarms
 from dashboard.layout.live import units_layer, units_stores
 from dashboard.layout.wall import basemap, centred_view, js, untied_overlay
 
@@ -283,6 +284,7 @@ def desk(
                     html.Div(
                         className="desk-left",
                         children=[
+                            desk_alarms.panel(lang),
                             new_incident_form(types, lang),
                             html.Div(
                                 className="panel",

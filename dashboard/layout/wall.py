@@ -281,7 +281,9 @@ def alarm_strip(alarms: list[dict[str, Any]], lang: str = "en") -> list[html.Div
     return [
         html.Div(
             a["text"],
-            className=f"alarm-chip severity-{a['severity']}" + (" fresh" if a["fresh"] else ""),
+            className=f"alarm-chip severity-{a['severity']}"
+            + (" fresh" if a["fresh"] else "")
+            + (" taken" if a.get("taken_by") else ""),
         )
         for a in alarms
     ]
