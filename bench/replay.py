@@ -3,7 +3,7 @@
 Loads ``--hours`` (24) of ``--units`` (1,000) units reporting every
 ``--every-s`` (5) seconds into ``positions`` (about 17 million rows), straddling
 a UTC midnight so that two day partitions are involved, then times seeking to
-``--seeks`` (200) random moments: :func:`geo.retention.snapshot_at` (two index
+``--seeks`` (200) random moments: :func:`geo.retention.replay_snapshot` (two index
 probes per unit in SQL, then interpolation in Python) for the whole roster.
 
 Tracks are plausible, made with numpy: each unit drives with a wandering
@@ -187,7 +187,7 @@ def seek_times(url: str, moments: list[datetime], stale_s: float, units: int) ->
     with psycopg.connect(url) as conn:
         for at in moments:
             began = time.perf_counter()
-            snap = retention.snapshot_at(conn, at, stale_s)
+            snap = retention.replay_snapshot(conn, at, stale_s)
             times.append((time.perf_counter() - began) * 1000)
             if len(snap) != units:
                 raise AssertionError(f"seek to {at} placed {len(snap)} of {units} units")
@@ -199,7 +199,7 @@ def live_read_ms(url: str, at: datetime, stale_s: float, repeats: int) -> float:
     """Median ms of the live wall's read (``unit_positions`` over
     ``unit_latest``) of the station as it was at ``at``: the seek's ceiling."""
     with psycopg.connect(url) as conn:
-        snap = retention.snapshot_at(conn, at, stale_s)
+        snap = retention.replay_snapshot(conn, at, stale_s)
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO unit_latest (unit_id, device_id, fix_at, received_at, geom,"

@@ -17,7 +17,7 @@ from feeds.decoders import (
     Decoded,
     DecodeError,
     DeviceEvent,
-    Fix,
+    PositionReport,
     StatusReport,
     jt808,
     lip,
@@ -75,7 +75,7 @@ class Outcome:
     message: Message
     format: str | None = None
     device_id: str | None = None
-    fixes: list[Fix] = field(default_factory=list)
+    fixes: list[PositionReport] = field(default_factory=list)
     statuses: list[StatusReport] = field(default_factory=list)
     events: list[DeviceEvent] = field(default_factory=list)
     rejection: Rejection | None = None
@@ -95,7 +95,7 @@ class Limits:
     max_speed_kmh: dict[str, float] = field(default_factory=lambda: dict(MAX_SPEED_KMH))
 
 
-def check_fix(fix: Fix, received_at: datetime, limits: Limits) -> Rejection | None:
+def check_fix(fix: PositionReport, received_at: datetime, limits: Limits) -> Rejection | None:
     """The first stateless validation step a fix fails, or None. Order matters:
     range before (0,0) before time, so each bad fix gets its most basic reason."""
     if not (-90.0 <= fix.lat <= 90.0 and -180.0 <= fix.lon <= 180.0):
@@ -128,7 +128,7 @@ VALUE_RANGES = {
 }
 
 
-def _implausible_value(fix: Fix) -> str | None:
+def _implausible_value(fix: PositionReport) -> str | None:
     for name, (low, high) in VALUE_RANGES.items():
         value = getattr(fix, name)
         if value is not None and not low <= value <= high:
@@ -177,7 +177,7 @@ class JumpFilter:
         if current is None or last.fix_at > current.fix_at:
             self.last[device_id] = last
 
-    def check(self, fix: Fix, max_kmh: float, min_m: float) -> Rejection | None:
+    def check(self, fix: PositionReport, max_kmh: float, min_m: float) -> Rejection | None:
         prev = self.last.get(fix.device_id)
         if prev is None or fix.fix_at <= prev.fix_at or fix.timed_by_receipt:
             return None
@@ -189,7 +189,7 @@ class JumpFilter:
             return None
         return Rejection(GPS_JUMP, jump)
 
-    def _agrees_with_refused(self, fix: Fix, max_kmh: float, min_m: float) -> bool:
+    def _agrees_with_refused(self, fix: PositionReport, max_kmh: float, min_m: float) -> bool:
         """Count a refused fix into its device's run; True once the run is
         long enough to re-anchor on (the run then starts again)."""
         here = LastFix(fix.fix_at, fix.lon, fix.lat)
@@ -206,12 +206,12 @@ class JumpFilter:
         self._refused[fix.device_id] = (here, run)
         return False
 
-    def accept(self, fix: Fix) -> None:
+    def accept(self, fix: PositionReport) -> None:
         if not fix.timed_by_receipt:
             self.seed(fix.device_id, LastFix(fix.fix_at, fix.lon, fix.lat))
 
 
-def _jump(prev: LastFix, fix: Fix, max_kmh: float, min_m: float) -> str | None:
+def _jump(prev: LastFix, fix: PositionReport, max_kmh: float, min_m: float) -> str | None:
     """Why ``fix`` cannot follow ``prev`` (distance, time, speed), or None."""
     moved_m = distance_m(prev.lon, prev.lat, fix.lon, fix.lat)
     dt_s = (fix.fix_at - prev.fix_at).total_seconds()
@@ -252,7 +252,9 @@ class Pipeline:
         self.decoders = decoders if decoders is not None else default_decoders()
         self.jumps = JumpFilter()
 
-    def _check(self, fix: Fix, received_at: datetime, kind: str | None) -> Rejection | None:
+    def _check(
+        self, fix: PositionReport, received_at: datetime, kind: str | None
+    ) -> Rejection | None:
         rejection = check_fix(fix, received_at, self.limits)
         if rejection is None:
             kind = kind or "unknown"
@@ -286,7 +288,7 @@ class Pipeline:
 
     def _sort(self, outcome: Outcome, decoded: Sequence[Decoded], kind: str | None) -> Outcome:
         for item in decoded:
-            if isinstance(item, Fix):
+            if isinstance(item, PositionReport):
                 rejection = self._check(item, outcome.message.received_at, kind)
                 if rejection is not None:
                     # One bad fix spoils the message: it is kept whole in quarantine.

@@ -24,7 +24,7 @@ from psycopg import pq
 from psycopg._copy_base import BinaryFormatter
 from psycopg.adapt import Transformer
 
-from feeds.decoders import Fix
+from feeds.decoders import PositionReport
 from feeds.pipeline import (
     CONFLICTING_FIX,
     DUPLICATE,
@@ -45,7 +45,7 @@ _STAGE_TYPES = (
 
 
 def stage_row(
-    n: int, f: Fix, unit: str | None, received_at: datetime, source: str | None
+    n: int, f: PositionReport, unit: str | None, received_at: datetime, source: str | None
 ) -> tuple[Any, ...]:
     """Stage row ``n`` for fix ``f``, in the column order of ``copy_position_stage``."""
     return (
@@ -90,7 +90,7 @@ class Staged:
     ``n`` is ``fixes[n]``) encoded as a binary COPY, and the days they fall on."""
 
     outcomes: list[Outcome]
-    fixes: list[tuple[Outcome, Fix]]
+    fixes: list[tuple[Outcome, PositionReport]]
     copy: bytes
     days: set[date]
 
@@ -284,7 +284,7 @@ SAME_PLACE_DEG = 1e-5
 
 
 def _stored_fixes(
-    conn: psycopg.Connection, fixes: Sequence[Fix]
+    conn: psycopg.Connection, fixes: Sequence[PositionReport]
 ) -> dict[tuple[str, datetime], tuple[float, float]]:
     rows = conn.execute(
         queries.sql("stored_fixes"), ([f.device_id for f in fixes], [f.fix_at for f in fixes])
@@ -293,7 +293,7 @@ def _stored_fixes(
 
 
 def _repeat_or_conflict(
-    fixes: Sequence[Fix], held: dict[tuple[str, datetime], tuple[float, float]]
+    fixes: Sequence[PositionReport], held: dict[tuple[str, datetime], tuple[float, float]]
 ) -> Rejection:
     for f in fixes:
         lon, lat = held.get((f.device_id, f.fix_at), (f.lon, f.lat))

@@ -80,7 +80,7 @@ def area_unit_ids(conn: psycopg.Connection, t1: datetime, t2: datetime, bbox: BB
     return {unit_id for (unit_id,) in rows}
 
 
-def snapshot_at(
+def replay_snapshot(
     conn: psycopg.Connection,
     at: datetime,
     stale_s: float,

@@ -40,7 +40,7 @@ class DecodeError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Fix:
+class PositionReport:
     """One position report.
 
     ``lat``/``lon`` are WGS84 degrees; ``fix_at`` is the time of the fix
@@ -87,4 +87,4 @@ class DeviceEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Decoded = Fix | StatusReport | DeviceEvent
+Decoded = PositionReport | StatusReport | DeviceEvent

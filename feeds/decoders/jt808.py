@@ -26,7 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, Fix
+from feeds.decoders import (
+    BAD_CHECKSUM,
+    NO_FIX,
+    UNDECODABLE,
+    UNSUPPORTED,
+    DecodeError,
+    PositionReport,
+)
 
 FLAG, ESC = 0x7E, 0x7D
 GENERAL_RESPONSE, HEARTBEAT, LOGOUT = 0x0001, 0x0002, 0x0003
@@ -273,11 +280,11 @@ def batch_items(body: bytes) -> list[bytes]:
     return items
 
 
-def to_fix(dev: str, loc: Location, serial: int) -> Fix:
-    """A positioned :class:`Location` as the pipeline's :class:`Fix`."""
+def to_fix(dev: str, loc: Location, serial: int) -> PositionReport:
+    """A positioned :class:`Location` as the pipeline's :class:`PositionReport`."""
     if not loc.positioned:
         raise DecodeError(NO_FIX, "status bit 1 (positioned) is clear")
-    return Fix(
+    return PositionReport(
         device_id=dev,
         fix_at=loc.fix_at,
         lat=loc.lat,
@@ -290,7 +297,7 @@ def to_fix(dev: str, loc: Location, serial: int) -> Fix:
     )
 
 
-def decode(device_id: str, payload: bytes) -> list[Fix]:
+def decode(device_id: str, payload: bytes) -> list[PositionReport]:
     """One frame -> its fixes: one for a 0x0200, one per positioned item of a
     0x0704 (unpositioned items are left out; the gateway publishes a batch's
     items one by one, so each is judged alone). Raises ``DecodeError``

@@ -14,7 +14,7 @@ Decoded: the SHORT location report (PDU type 0b00) and the LONG location report
 altitude, circle with altitude, circle with altitude and altitude uncertainty,
 and point with position error. Ellipses, arcs and every other LIP PDU raise
 ``DecodeError(unsupported)``. Fields after the velocity data (acknowledgement
-request, reason for sending / user data) are not needed for a :class:`Fix` and
+request, reason for sending / user data) are not needed for a :class:`PositionReport` and
 are not read, so a report cut short after its velocity still decodes.
 
 Open-source decoders disagree (read 2024): see the notes at the tables below.
@@ -26,7 +26,7 @@ import calendar
 import math
 from datetime import UTC, datetime
 
-from feeds.decoders import NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, Fix, anchor
+from feeds.decoders import NO_FIX, UNDECODABLE, UNSUPPORTED, DecodeError, PositionReport, anchor
 
 LIP_PID = 0x0A
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -84,8 +84,10 @@ class _Bits:
         return raw - (1 << n) if raw >> (n - 1) else raw
 
 
-def decode(device_id: str, payload: bytes, *, received_at: datetime | None = None) -> list[Fix]:
-    """Decode one LIP SDS (hex text, PID included) into one :class:`Fix`.
+def decode(
+    device_id: str, payload: bytes, *, received_at: datetime | None = None
+) -> list[PositionReport]:
+    """Decode one LIP SDS (hex text, PID included) into one :class:`PositionReport`.
 
     Short reports carry no time: ``fix_at`` is ``received_at`` (aware; default
     now, UTC). A long report's time of position (day of month, h, min, s UTC) is
@@ -180,17 +182,19 @@ def _sds_bits(payload: bytes) -> _Bits:
     return _Bits(int(text, 16), 4 * len(text))
 
 
-def _short_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
+def _short_report(device_id: str, bits: _Bits, anchor_at: datetime) -> PositionReport:
     bits.take(2)  # time elapsed: "< 5 s" .. "unknown"; too coarse to move fix_at
     lon = bits.signed(25) * _LON_DEG_PER_UNIT
     lat = bits.signed(24) * _LAT_DEG_PER_UNIT
     acc_m = _POSITION_ERROR_M[bits.take(3)]
     speed_kmh = horizontal_velocity_kmh(bits.take(7))
     heading_deg = bits.take(4) * 22.5
-    return Fix(device_id, anchor_at, lat, lon, speed_kmh, heading_deg, acc_m, timed_by_receipt=True)
+    return PositionReport(
+        device_id, anchor_at, lat, lon, speed_kmh, heading_deg, acc_m, timed_by_receipt=True
+    )
 
 
-def _extended(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
+def _extended(device_id: str, bits: _Bits, anchor_at: datetime) -> PositionReport:
     extension = bits.take(4)
     if extension == 0b0011:
         return _long_report(device_id, bits, anchor_at)
@@ -200,7 +204,7 @@ def _extended(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
     raise DecodeError(UNSUPPORTED, f"LIP {name}")
 
 
-def _long_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
+def _long_report(device_id: str, bits: _Bits, anchor_at: datetime) -> PositionReport:
     fix_at = _time_data(bits, anchor_at)
     timed_by_receipt = fix_at is anchor_at
     shape = bits.take(4)
@@ -214,11 +218,11 @@ def _long_report(device_id: str, bits: _Bits, anchor_at: datetime) -> Fix:
     acc_m = _uncertainty_m(bits.take(6)) if shape in (2, 5, 7) else None
     alt_m = _altitude_m(bits.take(12)) if shape in (4, 5, 7) else None
     if shape == 7:
-        bits.take(3)  # altitude uncertainty: no field for it in Fix
+        bits.take(3)  # altitude uncertainty: no field for it in PositionReport
     if shape == 10:
         acc_m = _POSITION_ERROR_M[bits.take(3)]
     speed_kmh, heading_deg = _velocity_data(bits)
-    return Fix(
+    return PositionReport(
         device_id,
         fix_at,
         lat,

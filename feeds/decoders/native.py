@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.decoders import UNDECODABLE, DecodeError, Fix
+from feeds.decoders import UNDECODABLE, DecodeError, PositionReport
 
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 1e11
@@ -75,8 +75,8 @@ def load_object(payload: bytes) -> dict[str, Any]:
     return obj
 
 
-def decode(device_id: str, payload: bytes) -> list[Fix]:
-    """Decode one native JSON report into one :class:`Fix`."""
+def decode(device_id: str, payload: bytes) -> list[PositionReport]:
+    """Decode one native JSON report into one :class:`PositionReport`."""
     obj = load_object(payload)
     if "ts" not in obj:
         raise DecodeError(UNDECODABLE, "missing ts")
@@ -86,7 +86,7 @@ def decode(device_id: str, payload: bytes) -> list[Fix]:
     sats = number(obj, "sats")
     seq = obj.get("seq")
     return [
-        Fix(
+        PositionReport(
             device_id=device_id,
             fix_at=parse_time(obj["ts"]),
             lat=lat,

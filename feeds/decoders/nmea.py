@@ -10,7 +10,7 @@ over ground in knots converted to km/h (1 kn = 1.852 km/h), course in degrees
 true, GGA altitude in metres above mean sea level.
 
 An RMC and a GGA carrying the same time field are one epoch and become one
-:class:`Fix` (date, speed, course from RMC; satellites, altitude from GGA).
+:class:`PositionReport` (date, speed, course from RMC; satellites, altitude from GGA).
 A GGA alone has no date: it is dated from ``received_at`` (see :func:`decode`).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, Fix, anchor
+from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, PositionReport, anchor
 
 KMH_PER_KNOT = 1.852
 _HALF_DAY = timedelta(hours=12)
@@ -36,7 +36,9 @@ class _Part:
     fields: list[str]
 
 
-def decode(device_id: str, payload: bytes, *, received_at: datetime | None = None) -> list[Fix]:
+def decode(
+    device_id: str, payload: bytes, *, received_at: datetime | None = None
+) -> list[PositionReport]:
     """Decode the RMC/GGA sentences of one payload into fixes, one per epoch.
 
     ``received_at`` (aware; default now, UTC) dates a GGA that has no RMC
@@ -118,12 +120,12 @@ def _epochs(parts: list[_Part]) -> list[list[_Part]]:
     return list(groups.values())
 
 
-def _merge(device_id: str, group: list[_Part], anchor_at: datetime) -> Fix | None:
+def _merge(device_id: str, group: list[_Part], anchor_at: datetime) -> PositionReport | None:
     rmc = next((p for p in group if p.kind == "RMC" and p.valid), None)
     gga = next((p for p in group if p.kind == "GGA" and p.valid), None)
     if rmc is not None:
         r = rmc.fields
-        fix = Fix(
+        fix = PositionReport(
             device_id=device_id,
             fix_at=_dated(_clock(r[1]), r[9]),
             lat=_degrees(r[3], r[4], "NS"),
@@ -134,7 +136,9 @@ def _merge(device_id: str, group: list[_Part], anchor_at: datetime) -> Fix | Non
     elif gga is not None:
         g = gga.fields
         fix_at = _near(_clock(g[1]), anchor_at)
-        fix = Fix(device_id, fix_at, _degrees(g[2], g[3], "NS"), _degrees(g[4], g[5], "EW"))
+        fix = PositionReport(
+            device_id, fix_at, _degrees(g[2], g[3], "NS"), _degrees(g[4], g[5], "EW")
+        )
     else:
         return None
     if gga is None:

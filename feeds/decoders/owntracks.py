@@ -1,6 +1,6 @@
 """OwnTracks JSON from phones on ``owntracks/{user}/{device}``.
 
-``_type: location`` becomes a :class:`Fix`: ``lat``/``lon`` (WGS84 degrees) and
+``_type: location`` becomes a :class:`PositionReport`: ``lat``/``lon`` (WGS84 degrees) and
 ``tst`` (epoch seconds of the fix) are required; ``acc`` (m), ``alt`` (m),
 ``vel`` (km/h) and ``cog`` (deg) are optional. Every other ``_type`` (``lwt``,
 ``transition``, ``waypoint(s)``, ``status``, ``cmd``, ``card``, ``encrypted`` ...)
@@ -18,11 +18,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from feeds.decoders import UNDECODABLE, DecodeError, DeviceEvent, Fix
+from feeds.decoders import UNDECODABLE, DecodeError, DeviceEvent, PositionReport
 from feeds.decoders.native import load_object, parse_time
 
 
-def decode(device_id: str, payload: bytes) -> list[Fix | DeviceEvent]:
+def decode(device_id: str, payload: bytes) -> list[PositionReport | DeviceEvent]:
     """Decode one OwnTracks message; ``device_id`` is ``owntracks/<user>/<device>``.
 
     Raises ``DecodeError(undecodable)`` for non-JSON, non-objects, a missing or
@@ -37,13 +37,13 @@ def decode(device_id: str, payload: bytes) -> list[Fix | DeviceEvent]:
     return [DeviceEvent(device_id, kind, _event_time(obj), obj)]
 
 
-def _location(device_id: str, obj: dict[str, Any]) -> Fix:
+def _location(device_id: str, obj: dict[str, Any]) -> PositionReport:
     lat = _number(obj, "lat")
     lon = _number(obj, "lon")
     tst = _number(obj, "tst")
     if lat is None or lon is None or tst is None:
         raise DecodeError(UNDECODABLE, "location needs lat, lon and tst")
-    return Fix(
+    return PositionReport(
         device_id=device_id,
         fix_at=parse_time(tst),
         lat=lat,

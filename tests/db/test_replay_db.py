@@ -108,21 +108,21 @@ def test_window_by_unit_and_by_area(history: psycopg.Connection) -> None:
 )
 def test_seek_matches_the_pure_snapshot(history: psycopg.Connection, seconds: float) -> None:
     expected = replay.snapshot_at(TRACKS, at(seconds), STALE_S)
-    assert retention.snapshot_at(history, at(seconds), STALE_S) == expected
+    assert retention.replay_snapshot(history, at(seconds), STALE_S) == expected
 
 
 def test_seek_interpolates_across_midnight_and_respects_lookback(
     history: psycopg.Connection,
 ) -> None:
-    snap = retention.snapshot_at(history, at(-5), STALE_S)
+    snap = retention.replay_snapshot(history, at(-5), STALE_S)
     assert snap["U001"].interpolated and snap["U001"].lon == pytest.approx(24.89995, abs=1e-9)
     assert snap["U002"].fix_at == at(-10) and not snap["U002"].stale
     assert snap["U003"].stale and "U004" not in snap
-    late = retention.snapshot_at(history, at(60), STALE_S)
+    late = retention.replay_snapshot(history, at(60), STALE_S)
     assert late["U002"].stale and not late["U002"].interpolated
-    short = retention.snapshot_at(history, at(-5), STALE_S, lookback_s=3600)
+    short = retention.replay_snapshot(history, at(-5), STALE_S, lookback_s=3600)
     assert "U003" not in short
-    assert set(retention.snapshot_at(history, at(-5), STALE_S, unit_ids=["U002"])) == {"U002"}
+    assert set(retention.replay_snapshot(history, at(-5), STALE_S, unit_ids=["U002"])) == {"U002"}
 
 
 def test_retention_drops_exactly_the_days_past_it(conn: psycopg.Connection) -> None:

@@ -16,7 +16,7 @@ import pytest
 from dispatchmap.cli import load_city
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres
-from feeds.decoders import DecodeError, DeviceEvent, Fix, StatusReport
+from feeds.decoders import DecodeError, DeviceEvent, PositionReport, StatusReport
 from store.migrate import upgrade
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
@@ -49,8 +49,8 @@ def check_invariants(decoded: list[Any]) -> None:
     """Shared invariants: coordinates in range, aware times, speed >= 0."""
     assert isinstance(decoded, list)
     for item in decoded:
-        assert isinstance(item, Fix | StatusReport | DeviceEvent)
-        if isinstance(item, Fix):
+        assert isinstance(item, PositionReport | StatusReport | DeviceEvent)
+        if isinstance(item, PositionReport):
             assert -90 <= item.lat <= 90 and -180 <= item.lon <= 180
             assert item.fix_at.tzinfo is not None and item.fix_at.utcoffset() is not None
             assert item.speed_kmh is None or item.speed_kmh >= 0
@@ -63,7 +63,7 @@ def check_invariants(decoded: list[Any]) -> None:
 
 def assert_matches(decoded: Any, expected: dict[str, Any]) -> None:
     """Compare one decoded item with its fixture entry; absent keys must be None."""
-    if isinstance(decoded, Fix):
+    if isinstance(decoded, PositionReport):
         assert decoded.fix_at == datetime.fromisoformat(expected["fix_at"])
         fields: tuple[str, ...] = _FIX_FIELDS
     elif isinstance(decoded, StatusReport):

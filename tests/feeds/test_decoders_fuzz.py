@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from feeds.decoders import (
     DecodeError,
     DeviceEvent,
-    Fix,
+    PositionReport,
     StatusReport,
     jt808,
     lip,
@@ -51,7 +51,9 @@ def _decodes_cleanly(payload: bytes) -> None:
             assert isinstance(exc.reason, str) and exc.reason, name
             continue
         assert isinstance(result, list), name
-        assert all(isinstance(item, Fix | StatusReport | DeviceEvent) for item in result), name
+        assert all(
+            isinstance(item, PositionReport | StatusReport | DeviceEvent) for item in result
+        ), name
 
 
 @settings(max_examples=300, deadline=None)

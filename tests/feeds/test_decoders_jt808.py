@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, Fix
+from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE, DecodeError, PositionReport
 from feeds.decoders import jt808 as j
 from tests.feeds.conftest import case_payload, check_invariants, load_cases
 
@@ -152,7 +152,7 @@ def _decodes_cleanly(payload: bytes) -> None:
         assert exc.reason
         return
     check_invariants(decoded)
-    assert decoded and all(isinstance(f, Fix) for f in decoded)
+    assert decoded and all(isinstance(f, PositionReport) for f in decoded)
 
 
 @settings(max_examples=300)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from feeds.decoders import UNDECODABLE, DecodeError, DeviceEvent, Fix
+from feeds.decoders import UNDECODABLE, DecodeError, DeviceEvent, PositionReport
 from feeds.decoders.owntracks import decode
 
 DEVICE = "owntracks/jane/phone"
@@ -30,7 +30,7 @@ def test_event_with_garbage_tst_is_kept_without_time():
 
 def test_zero_speed_is_kept_but_minus_one_is_unknown():
     (fix,) = decode(DEVICE, b'{"_type":"location","lat":1,"lon":2,"tst":3,"vel":0,"cog":-1}')
-    assert isinstance(fix, Fix)
+    assert isinstance(fix, PositionReport)
     assert (fix.speed_kmh, fix.heading_deg) == (0.0, None)
 
 

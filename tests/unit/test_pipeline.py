@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.decoders import Fix
+from feeds.decoders import PositionReport
 from feeds.pipeline import GPS_JUMP, JumpFilter, Limits, Message, Pipeline
 from feeds.topics import Topics
 
@@ -108,8 +108,10 @@ def test_lip_short_report_is_dated_by_reception():
     assert out.fixes[0].lat == pytest.approx(60.17, abs=1e-4)
 
 
-def _car_fix(device: str, at_s: float, lat: float) -> Fix:
-    return Fix(device_id=device, fix_at=NOW + timedelta(seconds=at_s), lat=lat, lon=24.94)
+def _car_fix(device: str, at_s: float, lat: float) -> PositionReport:
+    return PositionReport(
+        device_id=device, fix_at=NOW + timedelta(seconds=at_s), lat=lat, lon=24.94
+    )
 
 
 def test_a_bad_anchor_is_left_after_agreeing_refusals():
