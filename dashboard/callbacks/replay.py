@@ -8,21 +8,26 @@ GeoJSON of one moment goes to the browser, never the tracks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
-from dashboard import auth, checks, ids
+from dashboard import auth, checks, ids, replay_page
 from dashboard import replay_store as store
 from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
 from dashboard.routes import replay as replay_routes
-from geo import queries, replay_window
-from geo.replay import snapshot_at
+from geo import queries
+from geo.replay_window import MAX_WINDOW_S
 
 INCIDENT_CHOICES = 200
+_STEPS = {
+    ids.REPLAY_PLAYER: "tick",
+    ids.REPLAY_PLAY: "play",
+    ids.REPLAY_BACK: "back",
+    ids.REPLAY_FORWARD: "forward",
+}
 
 
 def page(deps: Deps) -> html.Div:
@@ -54,7 +59,7 @@ def page(deps: Deps) -> html.Div:
 def register(app: Dash, deps: Deps) -> None:
     cache = store.WindowCache(deps)
     replay_routes.register(app, deps, cache)
-    stale_s, offline_s, tz = deps.presence.stale_s, deps.presence.offline_s, deps.tz
+    presence, tz = (deps.presence.stale_s, deps.presence.offline_s), deps.tz
 
     @app.callback(
         Output(ids.REPLAY_AREA, "data"),
@@ -68,19 +73,10 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def area(drawn: dict[str, Any] | None, _n: Any, toolbar: dict[str, Any] | None) -> tuple:
         if ctx.triggered_id == ids.REPLAY_AREA_CLEAR:
-            return None, layout.EMPTY, layout.WHOLE_STATION, no_update
+            return replay_page.AREA_CLEARED
         checks.drawn_ring(drawn)
         clicks = checks.integer((toolbar or {}).get("n_clicks", 0), "editToolbar.n_clicks")
-        found = rviews.drawn_area(drawn)
-        if found is None:  # the control emptied itself (below), or a click drew nothing
-            return (no_update,) * 4
-        # The control keeps every rectangle drawn: empty it, the area layer shows the one.
-        clear = {
-            "mode": "remove",
-            "action": "clear all",
-            "n_clicks": clicks + 1,
-        }
-        return list(found), rviews.area_geojson(found), rviews.area_label(found), clear
+        return replay_page.area_drawn(rviews.drawn_area(drawn), clicks)
 
     @app.callback(
         Output(ids.REPLAY_WINDOW, "data"),
@@ -102,25 +98,14 @@ def register(app: Dash, deps: Deps) -> None:
         area = list(box) if box else None
         start, end = checks.text(start, "start"), checks.text(end, "end")
         if ctx.triggered_id == ids.REPLAY_AREA:
-            # Same times: the slider stays where it is (see load).
-            window = {**before, "area": area, "same_times": True} if before else no_update
-            return window, no_update, no_update, no_update, no_update, no_update
-        if ctx.triggered_id == ids.REPLAY_INCIDENT:
-            if incident_id is None:
-                return (no_update,) * 6
-            found = replay_window.incident_window(store.incident_log(deps, incident_id))
-            if found is None:
-                return no_update, no_update, no_update, "no events logged", "", ""
-            t1, t2 = found
-            if too_long := rviews.check_window(t1, t2):
-                return no_update, no_update, no_update, f"its window: {too_long}", "", ""
-            shown = rviews.local_text(t1, tz, True), rviews.local_text(t2, tz, True)
-            return store.window_data(t1, t2, incident_id, area), *shown, "", "", ""
-        day = (previous[0] if previous else datetime.now(UTC)).astimezone(tz).date()
-        times, errors = rviews.typed_window(start, end, tz, day)
-        if times is None:
-            return no_update, no_update, no_update, "", errors["start"], errors["end"]
-        return store.window_data(*times, None, area), no_update, no_update, "", "", ""
+            return replay_page.area_changed(before, area)
+        if ctx.triggered_id != ids.REPLAY_INCIDENT:
+            return replay_page.times_typed(start, end, previous, area, tz)
+        if incident_id is None:
+            return (no_update,) * 6
+        return replay_page.incident_chosen(
+            incident_id, store.incident_log(deps, incident_id), area, tz
+        )
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "max"),
@@ -139,31 +124,10 @@ def register(app: Dash, deps: Deps) -> None:
         window = store.window(data)
         if window is None or data is None:
             return (no_update,) * 7
-        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, MAX_WINDOW_S)
         incident_id = data["incident_id"]
         log = None if incident_id is None else store.incident_log(deps, incident_id)
-        loaded = cache.get(*window)
-        if log is not None:
-            events = [{**e, "incident_id": incident_id} for e in log]
-        else:
-            events = loaded.events
-        rows = rviews.timeline_entries(
-            loaded.timeline_events(events), loaded.start, tz, loaded.call_signs()
-        )
-        length_s = (loaded.end - loaded.start).total_seconds()
-        fixes = sum(len(t) for t in loaded.tracks.values())
-        where = " with a fix in the area" if loaded.area else ""
-        area = rviews.area_text(loaded.area) if loaded.area else None
-        return (
-            length_s,
-            offset_s if data.get("same_times") else 0,  # set either way: redraws
-            rviews.slider_marks(loaded.start, length_s, tz),
-            False,
-            layout.timeline(rows),
-            layout.export_links(data["start"], data["end"], area, incident_id),
-            f"{len(loaded.tracks)} unit{'' if len(loaded.tracks) == 1 else 's'}{where},"
-            f" {fixes} fixes, {len(loaded.events)} events.",
-        )
+        return replay_page.window_loaded(cache.get(*window), data, offset_s, log, tz)
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "value"),
@@ -182,25 +146,14 @@ def register(app: Dash, deps: Deps) -> None:
     )
     def control(_t: Any, _p: Any, _b: Any, _f: Any, jumps: list, value: float, end: float,
                 speed: int, paused: bool) -> tuple:  # fmt: skip
-        end = checks.number(end, "slider.max", 0.0, replay_window.MAX_WINDOW_S)
-        value = checks.number(value or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        end = checks.number(end, "slider.max", 0.0, MAX_WINDOW_S)
+        value = checks.number(value or 0.0, "slider.value", 0.0, MAX_WINDOW_S)
         speed = checks.one_of(speed, "speed", layout.SPEEDS)
         fired, playing = ctx.triggered_id, not checks.flag(paused, "paused")
-        if fired == ids.REPLAY_PLAYER:
-            value += speed * layout.PLAY_EVERY_MS / 1000
-        elif fired == ids.REPLAY_PLAY:
-            playing = not playing
-            value = 0.0 if playing and value >= end else value
-        elif fired in (ids.REPLAY_BACK, ids.REPLAY_FORWARD):
-            value += layout.STEP_S if fired == ids.REPLAY_FORWARD else -layout.STEP_S
-        elif isinstance(fired, dict) and any(jumps):
-            limit = replay_window.MAX_WINDOW_S
-            value = checks.number(fired["at"], "event.at", -limit, limit)
-        else:
-            return no_update, no_update, no_update
-        value = min(max(value, 0.0), end)
-        playing = playing and value < end
-        return value, not playing, "❚❚ Pause" if playing else "▶ Play"
+        jump = isinstance(fired, dict) and any(jumps)
+        jump_s = checks.number(fired["at"], "event.at", -MAX_WINDOW_S, MAX_WINDOW_S) if jump else 0
+        step = "jump" if jump else _STEPS.get(fired) if isinstance(fired, str) else None
+        return replay_page.player_step(step, value, end, speed, playing, jump_s)
 
     @app.callback(
         Output(ids.REPLAY_UNITS, "data"),
@@ -219,17 +172,6 @@ def register(app: Dash, deps: Deps) -> None:
         if window is None:
             return (no_update,) * 5
         # Not the window's own length: the slider may still hold the last window's moment.
-        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, replay_window.MAX_WINDOW_S)
+        offset_s = checks.number(offset_s or 0.0, "slider.value", 0.0, MAX_WINDOW_S)
         trail_min = checks.one_of(trail_min, "trail", layout.TRAIL_MINUTES)
-        loaded = cache.get(*window)
-        at = loaded.start + timedelta(seconds=offset_s)
-        points = snapshot_at(loaded.tracks, at, stale_s)
-        statuses = {u: e.status for u, e in loaded.statuses.statuses_at(at).items()}
-        listed = loaded.listed_units()
-        return (
-            rviews.replay_units_geojson(points, loaded.units, statuses, offline_s, tz),
-            rviews.trails_geojson(loaded.trails, at, trail_min) if trail_min else layout.EMPTY,
-            rviews.incidents_geojson_at(loaded.incidents, loaded.incident_statuses, at),
-            layout.unit_table(rviews.replay_unit_rows(listed, points, statuses, offline_s)),
-            f"{rviews.local_text(at, tz, True)} · +{rviews.offset_text(offset_s)}",
-        )
+        return replay_page.moment_shown(cache.get(*window), offset_s, trail_min, presence, tz)
