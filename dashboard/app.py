@@ -16,7 +16,7 @@ from flask_compress import Compress
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import auth, basemap, checks, http_guard, ids, signin, views
+from dashboard import auth, basemap, checks, http_guard, ids, signin, video_proxy, views
 from dashboard.callbacks import admin as admin_callbacks
 from dashboard.callbacks import desk as desk_callbacks
 from dashboard.callbacks import devices as device_callbacks
@@ -29,7 +29,7 @@ from dashboard.deps import Deps
 from dashboard.layout.wall import wall
 from dashboard.reads import ReadSource
 from dashboard.routes import report as report_routes
-from dispatchmap.settings import DashboardSettings, PresenceSettings
+from dispatchmap.settings import DashboardSettings, PresenceSettings, VideoSettings
 from geo import queries
 from store import cameras
 
@@ -183,6 +183,8 @@ def create_app(
     )
     checks.install(app.server, pool)
     basemap.install(app.server, pool, demo=dash_cfg.demo)
+    video = VideoSettings()
+    video_proxy.install(app.server, pool, video.rtsp_relay_url, video.wall_pictures)
     wall_callbacks.register(app, deps)
     wall_chart_callbacks.register(app, deps)
     device_callbacks.register(app, deps)

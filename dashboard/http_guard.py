@@ -56,6 +56,8 @@ def content_security_policy(script_hashes: Sequence[str], tile_url: str | None) 
         f"img-src 'self' data:{tiles}",
         "font-src 'self' data:",
         "connect-src 'self'",
+        # hls.js feeds the <video> through Media Source Extensions: a blob: URL.
+        "media-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

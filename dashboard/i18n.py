@@ -56,6 +56,9 @@ ZH = {
     "unreachable": "无法连接",
     "unchecked": "未检查",
     "Camera health": "摄像头状态",
+    "Pictures": "实时画面",
+    "Pictures need the view_video right": "查看画面需要 view_video 权限",
+    "No camera near the incident": "警情附近没有摄像头",
     "wall": "指挥大屏",
     # the wall's shift panel
     "Shift since {time}": "本班 {time} 起",

@@ -308,6 +308,9 @@ class VideoSettings(BaseSettings):
     # The RTSP relay's HLS URL per camera ({camera_id} replaced), docs/video.md;
     # unset: rtsp:// cameras stay unchecked and cannot be watched.
     rtsp_relay_url: str | None = None
+    # Whether a wall token may fetch camera pictures (the wall's screen is in
+    # a room the station controls; say so explicitly).
+    wall_pictures: bool = False
 
 
 class DispatchSettings(BaseSettings):

@@ -30,7 +30,9 @@ ROLES = ("wall", "dispatcher", "commander", "reviewer", "admin")
 # What each role may do; a role's rights are listed whole, not inherited.
 RIGHTS: dict[str, frozenset[str]] = {
     "wall": frozenset({"view_wall"}),
-    "dispatcher": frozenset({"view_wall", "view_desk", "create_incident", "dispatch"}),
+    "dispatcher": frozenset(
+        {"view_wall", "view_desk", "create_incident", "dispatch", "view_video"}
+    ),
     "commander": frozenset(
         {
             "view_wall",
@@ -41,6 +43,7 @@ RIGHTS: dict[str, frozenset[str]] = {
             "close_incident",
             "view_quality",
             "view_replay",
+            "view_video",
         }
     ),
     "reviewer": frozenset({"view_wall", "view_replay"}),

@@ -100,3 +100,29 @@ def relay_url(camera_id: str, stream_url: str, relay_template: str | None) -> st
     if relay_template and stream_url.lower().startswith(("rtsp://", "rtsps://")):
         return relay_template.replace("{camera_id}", camera_id)
     return stream_url
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]{1,100}\.(ts|m4s|mp4|aac)$")
+
+
+def segment_name_ok(name: str) -> bool:
+    """Whether ``name`` is a plain segment file name the proxy fetches (no
+    path, no query, a media suffix)."""
+    return bool(_SEGMENT.match(name))
+
+
+def proxied_playlist(playlist: str, base_path: str) -> str:
+    """An HLS media playlist with its segment URIs pointed at the proxy
+    (``base_path`` + name). A URI that is not a plain segment name (an
+    absolute URL, a path, a query) is dropped with its ``#EXTINF`` line, so
+    no camera address reaches the browser."""
+    out: list[str] = []
+    for line in playlist.splitlines():
+        text = line.strip()
+        if not text or text.startswith("#"):
+            out.append(text)
+        elif segment_name_ok(text):
+            out.append(base_path + text)
+        elif out and out[-1].startswith("#EXTINF"):
+            out.pop()
+    return "\n".join(out) + "\n"

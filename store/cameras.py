@@ -59,3 +59,9 @@ def clear_camera_alarm(conn: psycopg.Connection, kind: str, camera_id: str, at: 
     """Clear ``camera_id``'s open ``kind`` alarm; False when none was open."""
     params = {"kind": kind, "camera_id": camera_id, "at": at}
     return conn.execute(_sql("clear_camera_alarm"), params).fetchone() is not None
+
+
+def camera_stream(conn: psycopg.Connection, camera_id: str) -> str | None:
+    """``camera_id``'s stream URL, or None when there is no such camera."""
+    row = conn.execute(_sql("camera_stream"), {"camera_id": camera_id}).fetchone()
+    return None if row is None else str(row[0])

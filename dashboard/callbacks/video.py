@@ -8,10 +8,13 @@ from dash import Dash, Input, Output, no_update
 
 from dashboard import auth, checks, ids, views
 from dashboard.deps import Deps
-from dashboard.layout.video import camera_health_table
+from dashboard.layout.video import camera_health_table, video_grid
 from geo import queries
+from geo.cameras import rank_for
 from store import cameras
+from store import incidents as incident_store
 
+CAMERA_SEARCH_M = 400.0  # as far as the desk's camera list looks
 HEALTH_EVERY_MS = 5000  # the check runs every DM_VIDEO_HEALTH_INTERVAL_S (10 s)
 
 
@@ -32,3 +35,27 @@ def register(app: Dash, deps: Deps) -> None:
         with deps.read() as conn:
             rows = cameras.camera_health(conn)
         return camera_health_table(rows, deps.tz, deps.dash.language)
+
+    @app.callback(Output(ids.DESK_VIDEO, "children"), Input(ids.DESK_SELECTED, "data"))
+    def desk_pictures(incident_id: Any) -> Any:
+        user = auth.require(deps.pool, "view_desk", "view_desk")
+        if incident_id is None:
+            return []
+        return video_grid(
+            covering_cameras(deps, checks.integer(incident_id, "incident", 1)),
+            user.may("view_video"),
+            deps.dash.language,
+        )
+
+
+def covering_cameras(deps: Deps, incident_id: int) -> list[dict[str, Any]]:
+    """Cameras near the incident, each with its ``health``: those whose view
+    holds it first, then the nearest (geo.cameras.rank_for); none for an
+    unknown incident."""
+    with deps.read() as conn:
+        row = incident_store.incident(conn, incident_id)
+        if row is None:
+            return []
+        near = queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M)
+        health = {h["camera_id"]: h["status"] for h in cameras.camera_health(conn)}
+    return [{**c, "health": health.get(c["id"])} for c in rank_for(near, row["lon"], row["lat"])]

@@ -12,6 +12,7 @@ from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layout import desk_alarms
 from dashboard.layout.live import units_layer, units_stores
+from dashboard.layout.video import video_panel
 from dashboard.layout.wall import basemap, centred_view, js, untied_overlay
 
 NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
@@ -347,6 +348,7 @@ def desk(
                                     html.Div(id=ids.DESK_CAMERAS),
                                 ],
                             ),
+                            video_panel(lang),
                             closing_form(dispositions, lang),
                         ],
                     ),

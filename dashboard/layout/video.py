@@ -1,4 +1,5 @@
-"""Video on the pages: camera health for the quality page. Pure builders."""
+"""Video on the pages: camera health for the quality page, the desk's
+picture grid. Pure builders; the pictures come through dashboard/video_proxy.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
+from dashboard import ids
 from dashboard.i18n import t
 
 HEALTH_LABEL = {
@@ -56,4 +58,63 @@ def _row(r: dict[str, Any], tz: ZoneInfo, lang: str) -> html.Tr:
             html.Td(r["detail"] or ""),
         ],
         id=f"camera-health-{r['camera_id']}",
+    )
+
+
+GRID_MAX = 4  # pictures side by side on the desk
+
+
+def video_panel(lang: str = "en") -> html.Div:
+    """The desk's picture grid, filled for the selected incident."""
+    return html.Div(
+        className="panel",
+        children=[
+            html.H3(t("Pictures", lang)),
+            html.Div(id=ids.DESK_VIDEO, className="video-grid"),
+        ],
+    )
+
+
+def video_grid(rows: list[dict[str, Any]], may_watch: bool, lang: str = "en") -> Any:
+    """One tile per camera in ``rows`` (best first, at most GRID_MAX, each
+    with its ``health``): a live picture played through the proxy when it is
+    online, its health otherwise; a line instead when the user may not watch
+    or no camera is near."""
+    if not may_watch:
+        return html.P(t("Pictures need the view_video right", lang), className="muted")
+    if not rows:
+        return html.P(t("No camera near the incident", lang), className="muted")
+    return [_tile(r, lang) for r in rows[:GRID_MAX]]
+
+
+def _tile(r: dict[str, Any], lang: str) -> html.Div:
+    sees = t(" · sees the incident", lang) if r.get("covers") else ""
+    health = r.get("health") or "unchecked"
+    # Only a camera the background check found online gets a player; the
+    # others say why instead of a player that would fail.
+    picture = (
+        _video(r["id"])
+        if health == "online"
+        else html.Div(t(HEALTH_LABEL.get(health, health), lang), className="video-none")
+    )
+    return html.Div(
+        className=f"video-tile health-{health}",
+        children=[
+            picture,
+            html.Div(f"{r['name']} · {r['distance_m']:.0f} m{sees}", className="video-caption"),
+        ],
+    )
+
+
+def _video(camera_id: str) -> html.Video:
+    # data-hls is picked up by assets/video.js (hls.js); Dash's typed
+    # signature has no data-* keywords, hence the dict.
+    attrs: dict[str, Any] = {"data-hls": f"/video/{camera_id}/index.m3u8"}
+    return html.Video(
+        id=f"desk-video-{camera_id}",
+        muted=True,
+        autoPlay=True,
+        controls=True,
+        className="video",
+        **attrs,
     )

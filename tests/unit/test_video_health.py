@@ -9,7 +9,9 @@ from geo.video import (
     hls_verdict,
     mjpeg_verdict,
     newest_segment_end,
+    proxied_playlist,
     relay_url,
+    segment_name_ok,
     variant_uri,
 )
 
@@ -71,3 +73,17 @@ def test_rtsp_cameras_are_fetched_through_the_relay_when_there_is_one() -> None:
     assert relay_url("CAM07", rtsp, relay) == "http://127.0.0.1:8090/CAM07/index.m3u8"
     assert relay_url("CAM07", rtsp, None) == rtsp
     assert relay_url("CAM07", "http://10.1.2.3/x.m3u8", relay) == "http://10.1.2.3/x.m3u8"
+
+
+def test_the_proxied_playlist_points_at_the_proxy_and_drops_foreign_uris() -> None:
+    upstream = LIVE + "#EXTINF:1.0,\nhttp://10.0.0.9/cam/seg43.ts\n#EXTINF:1.0,\n../x/seg44.ts\n"
+    out = proxied_playlist(upstream, "/video/CAM01/")
+    assert "/video/CAM01/index41.ts\n" in out and "/video/CAM01/index42.ts\n" in out
+    assert "10.0.0.9" not in out and "seg44" not in out
+    assert out.count("#EXTINF") == 2  # each dropped URI's duration line went with it
+    assert [segment_name_ok(n) for n in ("index7.ts", "a.m4s", "../a.ts", "a.ts?x=1")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
