@@ -8,6 +8,7 @@ the audit log (once a minute per viewer and camera while they watch).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from geo import access
 from geo.video import proxied_playlist, relay_url, segment_name_ok, variant_uri
 from store import cameras
 
+log = logging.getLogger(__name__)
 AUDIT_EVERY_S = 60.0
 FETCH_TIMEOUT_S = 5.0
 _PLAYLIST_MAX_BYTES = 1 << 20
@@ -75,7 +77,8 @@ def _media_playlist(url: str) -> tuple[str, str]:
         if variant is None:
             return text, url
         return _media_playlist(urljoin(url, variant))
-    except OSError:
+    except OSError as exc:
+        log.warning("camera playlist: %s", type(exc).__name__ + ": " + str(exc)[:200])
         raise BadGateway("the camera does not answer") from None
 
 
