@@ -21,6 +21,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 
+from feeds.backoff import retry
 from feeds.decoders import DecodeError
 from feeds.decoders import status as status_decoder
 from feeds.decoders.native import parse_time
@@ -107,20 +108,19 @@ class DispatchWorker:
 
     def _with_db(self, work: Callable[..., Any], *args: Any) -> None:
         """Run ``work`` in one transaction, retrying while the database is away."""
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self.database_url, connect_timeout=5)
-                with self._conn.transaction():
-                    work(self._conn, *args)
-                return
-            except psycopg.OperationalError as exc:
-                log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
-                if self._conn is not None:
-                    self._conn.close()
-                self._stop.wait(delay)
-                delay = min(delay * 2, 15.0)
+
+        def attempt() -> None:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.database_url, connect_timeout=5)
+            with self._conn.transaction():
+                work(self._conn, *args)
+
+        retry(attempt, retry_on=psycopg.OperationalError, on_retry=self._db_away, stop=self._stop)
+
+    def _db_away(self, exc: BaseException, delay_s: float) -> None:
+        log.warning("database unavailable (%s); retrying in %.1f s", exc, delay_s)
+        if self._conn is not None:
+            self._conn.close()
 
     def _tick(self, conn: psycopg.Connection) -> None:
         now = datetime.now(UTC)

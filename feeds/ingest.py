@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from feeds.backoff import Backoff, retry
 from feeds.metrics import IngestMetrics
 from feeds.pipeline import (
     CONFLICTING_FIX,
@@ -175,25 +176,34 @@ class IngestWorker:
     def _decode(self, batch: list[Message]) -> list[Outcome] | None:
         """The batch through the pipeline, after its devices are registered and
         the jump step seeded; None if stopping while the database is away."""
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                self.writer.prepare(self._prep_connection(), self.pipeline, batch)
-                break
-            except psycopg.OperationalError as exc:
-                log.warning("database unavailable (%s); retrying in %.1f s", exc, delay)
-                if self._prep_conn is not None:
-                    self._prep_conn.close()
-                self._stop.wait(delay)
-                delay = min(delay * 2, 15.0)
-            except psycopg.Error as exc:
-                # Unseeded jump step and unregistered devices cost little; the
-                # positions are still written (and isolated if the database refuses).
-                log.warning("could not prepare a batch (%s); decoding it unprepared", exc)
-                break
-        else:
+        prepared = retry(
+            lambda: self._prepare(batch),
+            retry_on=psycopg.OperationalError,
+            on_retry=self._prep_db_away,
+            stop=self._stop,
+        )
+        if prepared is None:
             return None
         return [self.pipeline.process(m, self.writer.kinds) for m in batch]
+
+    def _prepare(self, batch: list[Message]) -> bool:
+        """Register the batch's devices and seed the jump step; False if the
+        database refused (not: is away)."""
+        try:
+            self.writer.prepare(self._prep_connection(), self.pipeline, batch)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            # Unseeded jump step and unregistered devices cost little; the
+            # positions are still written (and isolated if the database refuses).
+            log.warning("could not prepare a batch (%s); decoding it unprepared", exc)
+            return False
+        return True
+
+    def _prep_db_away(self, exc: BaseException, delay_s: float) -> None:
+        log.warning("database unavailable (%s); retrying in %.1f s", exc, delay_s)
+        if self._prep_conn is not None:
+            self._prep_conn.close()
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
@@ -238,7 +248,7 @@ class IngestWorker:
         """Write the batch, however long the database is away; a batch the
         database refuses three times is written message by message, and a
         message it still refuses is quarantined as ``store_error``."""
-        delay, refusals = 0.5, 0
+        backoff, refusals = Backoff(self._stop), 0
         while not self._stop.is_set():
             try:
                 return self._write(staged)
@@ -249,7 +259,9 @@ class IngestWorker:
                 self._stop.wait(0.05)
                 continue
             except psycopg.OperationalError as exc:
-                log.warning("database unavailable (%s); retrying batch in %.1f s", exc, delay)
+                log.warning(
+                    "database unavailable (%s); retrying batch in %.1f s", exc, backoff.delay_s
+                )
                 if self._conn is not None:
                     self._conn.close()
             except psycopg.Error as exc:
@@ -259,8 +271,8 @@ class IngestWorker:
                     return self._write_isolating(staged.outcomes)
             self.stats.db_errors += 1
             self.metrics.db_errors.inc()
-            self._stop.wait(delay)
-            delay = min(delay * 2, 15.0)
+            if backoff.wait():
+                break
         return None
 
     def _write_isolating(self, outcomes: list[Outcome]) -> tuple[BatchResult, float]:
