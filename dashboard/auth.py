@@ -70,6 +70,7 @@ CALLBACK_RIGHTS = {
     "desk-override": "override",
     "desk-close": "close_incident",
     "alarm-take": "dispatch",
+    "desk-status-set": "dispatch",
     "admin-token-create": "manage_wall_tokens",
     "admin-token-revoke": "manage_wall_tokens",
 }

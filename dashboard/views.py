@@ -184,8 +184,12 @@ def incidents_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def unit_rows(rows: list[dict[str, Any]], stale_s: float, offline_s: float) -> list[dict[str, Any]]:
-    """The desk's unit list: one row per roster unit."""
+def unit_rows(
+    rows: list[dict[str, Any]], stale_s: float, offline_s: float, tz: ZoneInfo | None = None
+) -> list[dict[str, Any]]:
+    """The desk's unit list: one row per roster unit; with ``tz``, ``since``
+    is the station's local time (HH:MM) the status began, where known, and
+    ``reason`` what a person set it for."""
     return [
         {
             "id": r["id"],
@@ -196,6 +200,10 @@ def unit_rows(rows: list[dict[str, Any]], stale_s: float, offline_s: float) -> l
             "presence": presence(r["fix_age_s"], stale_s, offline_s),
             "talkgroup": r["talkgroup"],
             "phone": r["phone"],
+            "since": r["status_since"].astimezone(tz).strftime("%H:%M")
+            if tz and r.get("status_since")
+            else "",
+            "reason": r.get("status_reason") or "",
         }
         for r in rows
     ]
@@ -262,6 +270,7 @@ ALARM_LABEL = {
     "incident_waiting": "waiting for a unit",
     "outside_beat": "outside beat",
     "camera_dark": "camera dark",
+    "welfare": "welfare check",
 }
 FRESH_S = 60.0
 

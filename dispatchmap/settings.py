@@ -331,6 +331,8 @@ class DispatchSettings(BaseSettings):
     queue_p34_s: float = Field(default=300.0, gt=0)
     # An available unit outside its home beat this long raises an alarm; 0: never.
     outside_beat_s: float = Field(default=300.0, ge=0)
+    # A unit busy (meal included) longer than this raises a welfare alarm; 0: never.
+    welfare_busy_s: float = Field(default=2700.0, ge=0)
     arrival_radius_m: float = Field(default=50.0, gt=0)
     max_fix_age_s: float = Field(default=300.0, gt=0)
     tick_s: float = Field(default=1.0, gt=0)

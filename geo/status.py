@@ -116,3 +116,44 @@ def next_status(status: str, action: str) -> Status:
 def is_available(status: str) -> bool:
     """Whether a unit in ``status`` may be suggested for a new incident."""
     return status == S.AVAILABLE
+
+
+# What a person may set by hand on the desk -> the action it is. Meal is
+# busy with "meal" as its reason (one status, so availability stays simple).
+MANUAL = {
+    "available": A.AVAILABLE,
+    "busy": A.BUSY,
+    "meal": A.BUSY,
+    "out_of_service": A.OUT_OF_SERVICE,
+    "off_duty": A.OFF_DUTY,
+}
+NEEDS_REASON = frozenset({"busy", "out_of_service"})
+MAX_REASON = 200
+
+
+class ManualStatusError(ValueError):
+    """A refused status change by hand; ``field`` is "status" or "reason"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def manual_change(choice: object, reason: object) -> tuple[Action, str | None]:
+    """(action, reason to keep) for a status chosen by hand (a key of
+    :data:`MANUAL`): busy and out of service need a reason (with what, why),
+    meal is busy with "meal" unless a reason says more; a reason is text of
+    at most ``MAX_REASON`` characters, blank reads as none."""
+    if not isinstance(choice, str) or choice not in MANUAL:
+        raise ManualStatusError("status", "choose a status")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        raise ManualStatusError("reason", f"must be text of at most {MAX_REASON} characters")
+    text = (reason or "").strip() or None
+    if text is not None and "\x00" in text:
+        raise ManualStatusError("reason", f"must be text of at most {MAX_REASON} characters")
+    if choice == "meal":
+        text = "meal" if text is None else f"meal: {text}"
+    if choice in NEEDS_REASON and text is None:
+        raise ManualStatusError("reason", "say what for")
+    return MANUAL[choice], text

@@ -85,9 +85,19 @@ def lock_unit(conn: psycopg.Connection, unit_id: str) -> str | None:
     return None if row is None else str(row[1])
 
 
-def set_unit_status(conn: psycopg.Connection, unit_id: str, status: str) -> None:
-    """Set a unit's status (a :class:`geo.status.Status`)."""
-    conn.execute(_sql("set_unit_status"), (status, unit_id))
+def set_unit_status(
+    conn: psycopg.Connection, unit_id: str, status: str, at: datetime, reason: str | None = None
+) -> None:
+    """Set a unit's status (a :class:`geo.status.Status`) as of ``at``, with
+    the ``reason`` a person gave (None: none, or set by a key or the system)."""
+    params = {"id": unit_id, "status": status, "at": at, "reason": reason}
+    conn.execute(_sql("set_unit_status"), params)
+
+
+def unit_statuses(conn: psycopg.Connection) -> dict[str, dict[str, Any]]:
+    """Unit id -> its ``status``, ``status_since`` (aware UTC) and
+    ``status_reason`` (None unless a person gave one)."""
+    return {r["id"]: r for r in _rows(conn, _sql("unit_statuses"))}
 
 
 def unit_snapshots(conn: psycopg.Connection) -> list[UnitSnapshot]:

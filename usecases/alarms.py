@@ -27,8 +27,9 @@ CAMERA_DARK = "camera_dark"
 class Thresholds:
     """Seconds: order sent -> acknowledged, sent -> en route, incident created ->
     on scene (P1/P2 and P3/P4), on scene -> feedback, created -> first dispatch,
-    and how long an available unit may stay outside its home beat (0: never
-    alarm)."""
+    how long an available unit may stay outside its home beat, and how long
+    a unit may stay busy (meal included) before a welfare check is due (0:
+    never alarm, for both)."""
 
     ack_s: float = 30.0
     enroute_s: float = 120.0
@@ -38,6 +39,7 @@ class Thresholds:
     queue_p12_s: float = 60.0
     queue_p34_s: float = 300.0
     outside_beat_s: float = 300.0
+    welfare_busy_s: float = 2700.0
 
 
 def _key(row: dict[str, Any]) -> tuple[Any, ...]:

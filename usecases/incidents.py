@@ -18,7 +18,15 @@ from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, suggest
 from geo.intake import Closing, NewIncident, parse_closing, parse_incident
 from geo.routing import RoadGraph, Router
-from geo.status import EVENT_KIND, ORDER_STATE, Action, IllegalTransition, Status, next_status
+from geo.status import (
+    EVENT_KIND,
+    ORDER_STATE,
+    Action,
+    IllegalTransition,
+    Status,
+    manual_change,
+    next_status,
+)
 from store import incidents as incident_store
 from store import orders as order_store
 
@@ -148,7 +156,7 @@ def dispatch_units(
         order_store.insert_order(
             conn, {**asdict(order), "sent_by": actor, "suggested_rank": pick.rank}
         )
-        order_store.set_unit_status(conn, pick.unit_id, new)
+        order_store.set_unit_status(conn, pick.unit_id, new, now)
         incident_store.insert_event(
             conn,
             at=now,
@@ -214,10 +222,13 @@ def apply_action(
     lon: float | None = None,
     lat: float | None = None,
     source: str = "desk",
+    status_reason: str | None = None,
 ) -> Applied:
     """Apply a status key, an acknowledgement, a detection or a desk action to
     a unit. Refused (and logged as ``transition_refused``) when illegal, or
-    when ``order_id`` is given and is not the unit's live order."""
+    when ``order_id`` is given and is not the unit's live order.
+    ``status_reason`` is what a person said the new status is for (kept on
+    the unit and in the event)."""
     status = _lock_unit(conn, unit_id)
     live = order_store.live_order(conn, unit_id)
     live_id, incident_id = (live[0], live[1]) if live else (None, None)
@@ -247,7 +258,7 @@ def apply_action(
             incident_id=incident_id,
             order_id=live_id,
         )
-    order_store.set_unit_status(conn, unit_id, new)
+    order_store.set_unit_status(conn, unit_id, new, at, status_reason)
     if live_id is not None:
         _advance_order(conn, live_id, incident_id, Action(action), new)
     incident_store.insert_event(
@@ -260,7 +271,8 @@ def apply_action(
         order_id=live_id,
         lon=lon,
         lat=lat,
-        data={"from": status, "to": new, "source": source},
+        data={"from": status, "to": new, "source": source}
+        | ({"reason": status_reason} if status_reason else {}),
     )
     return Applied(unit_id, str(action), True, new, live_id, incident_id)
 
@@ -345,3 +357,15 @@ def order_message(order: Order, row: dict[str, Any]) -> dict[str, Any]:
         "route_distance_m": order.route_distance_m,
         "sent_at": order.sent_at.isoformat(),
     }
+
+
+def set_status_by_hand(
+    conn: psycopg.Connection, unit_id: str, choice: Any, reason: Any, actor: str, at: datetime
+) -> Applied:
+    """A person sets a unit's status (:data:`geo.status.MANUAL`) with a
+    reason; refused and logged like any illegal transition (a unit on an
+    order is moved by its order, not by hand). Raises
+    :class:`geo.status.ManualStatusError` for a bad choice or reason (nothing
+    written) and LookupError for a unit not on the roster."""
+    action, why = manual_change(choice, reason)
+    return apply_action(conn, unit_id, action, actor, at, source="desk", status_reason=why)

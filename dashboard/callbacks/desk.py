@@ -10,7 +10,14 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard import auth, checks, ids
-from dashboard.callbacks import desk_actions, desk_alarms, desk_dispatch, desk_incident, live
+from dashboard.callbacks import (
+    desk_actions,
+    desk_alarms,
+    desk_dispatch,
+    desk_incident,
+    desk_units,
+    live,
+)
 from dashboard.deps import Deps
 from dashboard.layout import desk as layout
 from geo import queries
@@ -48,6 +55,7 @@ def register(app: Dash, deps: Deps) -> None:
     errors = [Output(layout.field_error_id(f), "children") for f in layout.NEW_FIELDS]
     live.register(app, ids.DESK_UNITS, ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION)
     desk_alarms.register(app, deps)
+    desk_units.register(app, deps)
 
     @app.callback(
         Output(ids.DESK_QUEUE, "children"),

@@ -19,6 +19,7 @@ from geo import queries
 from geo.access import User
 from geo.intake import IntakeError
 from store import incidents as incident_store
+from store import orders as order_store
 from usecases import incidents as inc
 
 STATUSES = frozenset(layout.UNIT_STATUSES)
@@ -38,7 +39,9 @@ def lists(deps: Deps, filters: tuple[Any, Any, Any], version: Any, keys: tuple[A
         open_rows = incident_store.open_incidents(conn, now)
         delta = live.units_update(conn, deps, version, now)
         units = queries.unit_positions(conn, now)
-    rows = views.unit_rows(units, deps.presence.stale_s, deps.presence.offline_s)
+        statuses = order_store.unit_statuses(conn)
+    units = [{**u, **statuses.get(u["id"], {})} for u in units]
+    rows = views.unit_rows(units, deps.presence.stale_s, deps.presence.offline_s, deps.tz)
     queue = views.queue_rows(open_rows)
     shown = views.filter_units(rows, search, kind, status)
     return (

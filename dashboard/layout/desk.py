@@ -10,7 +10,8 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.layout import desk_alarms
+from dashboard.layout import desk_alarms, desk_units
+from dashboard.layout.fields import labelled_field, status_text
 from dashboard.layout.live import units_layer, units_stores
 from dashboard.layout.video import video_panel
 from dashboard.layout.wall import basemap, centred_view, js, untied_overlay
@@ -20,18 +21,6 @@ NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
 
 def field_error_id(name: str) -> str:
     return f"new-{name}-error"
-
-
-def labelled_field(label: str, control: Any, error_id: str) -> html.Div:
-    """A form control with its label and, under it, where its refusal is shown."""
-    return html.Div(
-        className="field",
-        children=[
-            html.Label(label, htmlFor=control.id),
-            control,
-            html.Div(id=error_id, className="field-error"),
-        ],
-    )
 
 
 def _field(label: str, control: Any, name: str) -> html.Div:
@@ -88,11 +77,6 @@ def new_incident_form(types: list[dict[str, Any]], lang: str = "en") -> html.Div
             html.Button(t("Create incident", lang), id=ids.NEW_CREATE, className="primary"),
         ],
     )
-
-
-def status_text(value: str, lang: str) -> str:
-    """A unit, order or incident status as shown ("out_of_service" reads "out of service")."""
-    return t(value.replace("_", " "), lang)
 
 
 def _units_sent(text: str, lang: str) -> str:
@@ -178,6 +162,13 @@ def unit_option_label(unit: dict[str, Any], lang: str = "en") -> str:
 MAX_LISTED_UNITS = 200
 
 
+def unit_status_text(row: dict[str, Any], lang: str = "en") -> str:
+    """A unit's status, what for (when a person said) and since when."""
+    since = t("since {time}", lang, time=row["since"]) if row.get("since") else ""
+    parts = (status_text(row["status"], lang), row.get("reason") or "", since)
+    return " · ".join(p for p in parts if p)
+
+
 def unit_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
     """Roster units (the first ``MAX_LISTED_UNITS``); a click on a call sign
     centres the map on the unit."""
@@ -196,7 +187,7 @@ def unit_table(rows: list[dict[str, Any]], lang: str = "en") -> html.Table:
                     )
                 ),
                 html.Td(t(r["kind"], lang)),
-                html.Td(status_text(r["status"], lang)),
+                html.Td(unit_status_text(r, lang)),
                 html.Td(r["beat"]),
                 html.Td(status_text(r["presence"], lang), className=f"presence-{r['presence']}"),
                 html.Td(r["talkgroup"]),
@@ -286,6 +277,7 @@ def desk(
                         className="desk-left",
                         children=[
                             desk_alarms.panel(lang),
+                            desk_units.status_form(unit_options, lang),
                             new_incident_form(types, lang),
                             html.Div(
                                 className="panel",

@@ -10,7 +10,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.i18n import message, t
-from dashboard.layout.desk import status_text
+from dashboard.layout.fields import status_text
 
 
 def suggestions_table(

@@ -65,4 +65,5 @@ def dispatch_thresholds(cfg: DispatchSettings | None = None) -> Thresholds:
         cfg.queue_p12_s,
         cfg.queue_p34_s,
         cfg.outside_beat_s,
+        cfg.welfare_busy_s,
     )

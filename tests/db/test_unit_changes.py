@@ -65,7 +65,7 @@ def test_a_status_change_and_the_offline_threshold_are_changes(conn, db_url):
     store(conn, "trk-c03", NOW - timedelta(seconds=5))
     first = read(db_url, NOW, None, None)
     with conn.transaction():
-        order_store.set_unit_status(conn, "U003", "busy")
+        order_store.set_unit_status(conn, "U003", "busy", datetime.now(UTC))
     later = NOW + timedelta(seconds=10)  # C-01's fix is now 605 s old: offline
     second = read(db_url, later, first, NOW)
     assert {r["call_sign"]: r["status"] for r in second.rows} == {

@@ -15,9 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DESK_SOURCES = (
     "dashboard/layout/desk.py",
     "dashboard/layout/desk_incident.py",
+    "dashboard/layout/desk_alarms.py",
+    "dashboard/layout/desk_units.py",
+    "dashboard/layout/fields.py",
     "dashboard/callbacks/desk.py",
     "dashboard/callbacks/desk_dispatch.py",
     "dashboard/callbacks/desk_incident.py",
+    "dashboard/callbacks/desk_alarms.py",
+    "dashboard/callbacks/desk_units.py",
 )
 LABEL_CALLS = {"t", "status_text", "message"}
 

@@ -29,3 +29,10 @@ SELECT 'incident_waiting', CASE WHEN i.priority = 1 THEN 1 ELSE 2 END, i.id, NUL
 FROM incidents i
 WHERE i.status = 'open' AND %(now)s - i.created_at > make_interval(secs => CASE WHEN i.priority <= 2
                                    THEN %(queue_p12_s)s ELSE %(queue_p34_s)s END)
+UNION ALL
+SELECT 'welfare', 2, NULL, u.id, NULL,
+       format('busy for %%s min%%s', floor(extract(epoch FROM %(now)s - u.status_since) / 60),
+              coalesce(' (' || u.status_reason || ')', ''))
+FROM units u
+WHERE u.status = 'busy' AND %(welfare_busy_s)s > 0
+  AND %(now)s - u.status_since > make_interval(secs => %(welfare_busy_s)s)

@@ -1,1 +1,2 @@
-UPDATE units SET status = %s WHERE id = %s
+UPDATE units SET status = %(status)s, status_since = %(at)s, status_reason = %(reason)s
+WHERE id = %(id)s

@@ -28,7 +28,7 @@ GRANT SELECT ON road_nodes, road_edges, stations, beats, cameras, units, devices
     positions, device_latest, unit_latest, incident_types, incident_clock, dispositions
     TO dm_dispatcher;
 GRANT SELECT, INSERT, UPDATE ON incidents, orders, alarms TO dm_dispatcher;
-GRANT UPDATE (status) ON units TO dm_dispatcher;
+GRANT UPDATE (status, status_since, status_reason) ON units TO dm_dispatcher;
 GRANT INSERT ON quarantine TO dm_dispatcher;
 GRANT USAGE ON SEQUENCE incidents_id_seq, alarms_id_seq, quarantine_id_seq TO dm_dispatcher;
 
@@ -39,7 +39,7 @@ GRANT SELECT ON road_nodes, road_edges, stations, beats, cameras, units, devices
     incident_clock, water_areas, buildings, dispositions TO dm_dashboard;
 GRANT SELECT, INSERT, UPDATE ON incidents, orders, alarms, users, sessions, wall_tokens
     TO dm_dashboard;
-GRANT UPDATE (status) ON units TO dm_dashboard;
+GRANT UPDATE (status, status_since, status_reason) ON units TO dm_dashboard;
 GRANT USAGE ON SEQUENCE incidents_id_seq, alarms_id_seq, users_id_seq, wall_tokens_id_seq
     TO dm_dashboard;
 
