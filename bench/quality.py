@@ -53,7 +53,8 @@ from dispatchmap.settings import mqtt_host_port
 from feeds.faults import FaultInjector, sha256
 from feeds.simulator import build_fleet, messages
 from feeds.topics import Topics
-from geo import quality, queries
+from geo import queries
+from store import quality as stored_quality
 from store.migrate import upgrade
 
 PROBE = "bench-probe"
@@ -242,7 +243,7 @@ def judge(db_url: str, topics: Topics, sent: list[tuple[str, bytes]], labels: li
 def page_totals(db_url: str, since_s: float) -> dict[str, int]:
     """What the data-quality page's own queries count over the run."""
     with psycopg.connect(db_url) as conn:
-        return quality.message_totals(conn, datetime.now(UTC), since_s)
+        return stored_quality.message_totals(conn, datetime.now(UTC), since_s)
 
 
 def main() -> int:

@@ -9,7 +9,6 @@ the CSV, not only when ``/quality`` itself is opened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -24,6 +23,8 @@ from dashboard.layout import quality_drill
 from dashboard.layout.quality_feeds import feed_cards
 from dispatchmap.settings import IngestSettings
 from geo import quality, queries
+from store import quality as stored
+from usecases.quality import Snapshot, quality_snapshot
 
 WINDOW_S = 3600.0
 BUCKET_S = 300.0
@@ -48,29 +49,18 @@ def _max_fix_age_s() -> float:
     return IngestSettings().max_age_s
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    now: datetime
-    devices: list[dict[str, Any]]
-    units: list[dict[str, Any]]
-    feeds: list[quality.Feed]
-    totals: dict[str, int]
-
-
 def read_snapshot(deps: Deps, now: datetime) -> Snapshot:
     """Everything the page shows, read in one connection at ``now``."""
-    stale_s, offline_s, reach_s = deps.presence.stale_s, deps.presence.offline_s, _max_fix_age_s()
     with deps.read() as conn:
-        devices = quality.device_quality(conn, now, WINDOW_S, stale_s, offline_s, reach_s)
-        units = quality.units_with_devices(conn, now, stale_s, offline_s)
-        buckets = quality.feed_buckets(conn, now, WINDOW_S, BUCKET_S, reach_s)
-    return Snapshot(
-        now,
-        devices,
-        quality.unit_quality(units, devices),
-        quality.feeds(buckets, WINDOW_S, BUCKET_S),
-        quality.totals(buckets),
-    )
+        return quality_snapshot(
+            conn,
+            now,
+            WINDOW_S,
+            BUCKET_S,
+            deps.presence.stale_s,
+            deps.presence.offline_s,
+            _max_fix_age_s(),
+        )
 
 
 def _parts(deps: Deps, snap: Snapshot) -> dict[str, Any]:
@@ -151,8 +141,8 @@ def register(app: Dash, deps: Deps) -> None:
             return no_update, no_update, no_update, no_update
         auth.require(deps.pool, RIGHT, "view_quality")
         with deps.read() as conn:
-            rejected = quality.device_rejections(conn, device_id, REJECTIONS_SHOWN)
-            fixes = quality.device_track(conn, device_id, TRACK_FIXES)
+            rejected = stored.device_rejections(conn, device_id, REJECTIONS_SHOWN)
+            fixes = stored.device_track(conn, device_id, TRACK_FIXES)
         return (
             quality_drill.drill_title(device_id, len(fixes), len(rejected)),
             quality_drill.rejections_table(rejected, deps.tz),
@@ -164,7 +154,7 @@ def register(app: Dash, deps: Deps) -> None:
         auth.require(deps.pool, RIGHT, "export_quality_csv")
         now, presence = datetime.now(UTC), deps.presence
         with deps.read() as conn:
-            devices = quality.device_quality(
+            devices = stored.device_quality(
                 conn, now, WINDOW_S, presence.stale_s, presence.offline_s, _max_fix_age_s()
             )
         body = quality.devices_csv(quality.worst_first(devices))

@@ -14,9 +14,10 @@ from dashboard.deps import Deps
 from dashboard.i18n import t
 from dashboard.layout.quality import wall_tile
 from dashboard.layout.wall import alarm_strip, counters, incident_counts
-from geo import quality, queries
+from geo import queries
 from store import alarms as alarm_store
 from store import incidents as incident_store
+from store import quality as stored_quality
 
 QUALITY_TILE_EVERY_MS = 10000  # an hour's counts need not be re-read every tick
 
@@ -61,7 +62,7 @@ def register(app: Dash, deps: Deps) -> None:
         if n is not None and checks.integer(n, "n_intervals") % every:
             return no_update
         with deps.read() as conn:
-            return wall_tile(quality.message_totals(conn, datetime.now(UTC), 3600.0))
+            return wall_tile(stored_quality.message_totals(conn, datetime.now(UTC), 3600.0))
 
 
 def _read_note(deps: Deps, lang: str) -> str:

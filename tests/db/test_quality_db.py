@@ -19,6 +19,7 @@ from feeds.simulator import nmea_rmc
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
 from geo import access, quality
+from store import quality as stored_quality
 from store.db import open_pool
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -100,7 +101,7 @@ def fed(conn):
 
 
 def devices(conn):
-    rows = quality.device_quality(conn, NOW, HOUR_S, STALE_S, OFFLINE_S)
+    rows = stored_quality.device_quality(conn, NOW, HOUR_S, STALE_S, OFFLINE_S)
     return {d["device_id"]: d for d in rows}
 
 
@@ -142,7 +143,7 @@ def test_per_device_counts_shares_presence_and_ages(fed):
 
 
 def test_devices_the_roster_does_not_know_and_worst_first(fed):
-    rows = quality.device_quality(fed, NOW, HOUR_S, STALE_S, OFFLINE_S)
+    rows = stored_quality.device_quality(fed, NOW, HOUR_S, STALE_S, OFFLINE_S)
     unknown = [d for d in rows if d["unit_id"] is None]
     assert [(d["device_id"], d["presence"], d["fix_age_s"]) for d in unknown] == [
         ("ghost-7", "online", 10.0)
@@ -155,7 +156,7 @@ def test_devices_the_roster_does_not_know_and_worst_first(fed):
 
 def test_units_without_fresh_fix_and_without_device(fed):
     units = quality.unit_quality(
-        quality.units_with_devices(fed, NOW, STALE_S, OFFLINE_S), devices(fed).values()
+        stored_quality.units_with_devices(fed, NOW, STALE_S, OFFLINE_S), devices(fed).values()
     )
     by_sign = {u["call_sign"]: u for u in units}
     assert by_sign["X-01"]["no_device"] and by_sign["X-01"]["presence"] == "no_fix"
@@ -171,9 +172,9 @@ def test_units_without_fresh_fix_and_without_device(fed):
 
 
 def test_feeds_rates_rejects_and_buckets(fed):
-    buckets = quality.feed_buckets(fed, NOW, HOUR_S, 300.0)
+    buckets = stored_quality.feed_buckets(fed, NOW, HOUR_S, 300.0)
     assert quality.totals(buckets) == {"messages_n": 18, "rejected_n": 9, "unrouted_n": 1}
-    assert quality.message_totals(fed, NOW, HOUR_S) == quality.totals(buckets)
+    assert stored_quality.message_totals(fed, NOW, HOUR_S) == quality.totals(buckets)
     feeds = {f.format: f for f in quality.feeds(buckets, HOUR_S, 300.0)}
     assert list(feeds) == ["native", "nmea", "lip", "jt808", "status", "owntracks"]
     native_feed = feeds["native"]
@@ -191,7 +192,7 @@ def test_feeds_rates_rejects_and_buckets(fed):
 
 
 def test_drill_down_rejections_and_track(fed):
-    rejected = quality.device_rejections(fed, "trk-c01")
+    rejected = stored_quality.device_rejections(fed, "trk-c01")
     assert [r["reason"] for r in rejected] == [
         "undecodable",
         "duplicate",
@@ -204,7 +205,7 @@ def test_drill_down_rejections_and_track(fed):
         "00 ff 6e 6f 74 20 6a 73 6f 6e 07",
     )
     assert quality.payload_text(rejected[1]["payload"])[0] == "text"
-    track = quality.device_track(fed, "trk-c01", limit=3)
+    track = stored_quality.device_track(fed, "trk-c01", limit=3)
     assert [t["fix_at"] for t in track] == [ago(30), ago(300), ago(600)]
     assert track[0]["lat"] == 60.17
 

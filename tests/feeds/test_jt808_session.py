@@ -12,6 +12,7 @@ import psycopg
 
 from feeds.decoders import jt808 as j
 from geo import quality
+from store import quality as stored_quality
 from tests.conftest import wait_until
 from tests.helpers import running_dispatcher, running_ingest, running_jt808_gateway
 from tests.jt808_terminal import Terminal, batch_body, location_body
@@ -101,7 +102,7 @@ def test_terminal_session_through_gateway_broker_and_database(db_url, mqtt_hostp
     assert j.location(j.parse_frame(bytes(refused_rows[1][3])).body) == j.location(unpositioned)
     assert gateway.active == 0
     with psycopg.connect(db_url) as conn:  # the quality page's figures, by feed and reason
-        buckets = quality.feed_buckets(conn, datetime.now(UTC), 3600.0, 3600.0)
+        buckets = stored_quality.feed_buckets(conn, datetime.now(UTC), 3600.0, 3600.0)
     assert {r["reason"]: r["n"] for r in buckets if r["format"] == "jt808"} == {
         None: 7,
         "bad_checksum": 1,
