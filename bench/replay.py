@@ -3,7 +3,7 @@
 Loads ``--hours`` (24) of ``--units`` (1,000) units reporting every
 ``--every-s`` (5) seconds into ``positions`` (about 17 million rows), straddling
 a UTC midnight so that two day partitions are involved, then times seeking to
-``--seeks`` (200) random moments: :func:`geo.retention.replay_snapshot` (two index
+``--seeks`` (200) random moments: :func:`store.replay.replay_snapshot` (two index
 probes per unit in SQL, then interpolation in Python) for the whole roster.
 
 Tracks are plausible, made with numpy: each unit drives with a wandering
@@ -50,6 +50,8 @@ from dashboard import replay_views
 from dispatchmap.settings import PresenceSettings
 from geo import queries, retention
 from geo.earth import LocalProjection
+from store import replay as history
+from store import statements
 from store.migrate import upgrade
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # noon: the day straddles a midnight
@@ -187,7 +189,7 @@ def seek_times(url: str, moments: list[datetime], stale_s: float, units: int) ->
     with psycopg.connect(url) as conn:
         for at in moments:
             began = time.perf_counter()
-            snap = retention.replay_snapshot(conn, at, stale_s)
+            snap = history.replay_snapshot(conn, at, stale_s)
             times.append((time.perf_counter() - began) * 1000)
             if len(snap) != units:
                 raise AssertionError(f"seek to {at} placed {len(snap)} of {units} units")
@@ -199,7 +201,7 @@ def live_read_ms(url: str, at: datetime, stale_s: float, repeats: int) -> float:
     """Median ms of the live wall's read (``unit_positions`` over
     ``unit_latest``) of the station as it was at ``at``: the seek's ceiling."""
     with psycopg.connect(url) as conn:
-        snap = retention.replay_snapshot(conn, at, stale_s)
+        snap = history.replay_snapshot(conn, at, stale_s)
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO unit_latest (unit_id, device_id, fix_at, received_at, geom,"
@@ -229,7 +231,7 @@ def trail_ticks(
     unthinned (tolerance 0: only exactly straight fixes go) and thinned as the
     page does. ``prepare_ms`` is the one-off cut-and-thin when a window loads."""
     with psycopg.connect(url) as conn:
-        tracks = retention.track_window(conn, start, start + timedelta(minutes=window_min))
+        tracks = history.track_window(conn, start, start + timedelta(minutes=window_min))
     for tolerance_m in (0.0, replay_views.TRAIL_TOLERANCE_M):
         began = time.perf_counter()
         trails = replay_views.prepare_trails(tracks, stale_s, tolerance_m)
@@ -256,7 +258,9 @@ def explain(url: str, at: datetime, stale_s: float) -> Iterator[str]:
     """The plan of one seek, with timings and buffers."""
     params = {"at": at, "stale_s": stale_s, "lookback_s": retention.LOOKBACK_S, "unit_ids": None}
     with psycopg.connect(url) as conn:
-        query = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + queries.sql("replay_snapshot")
+        query = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statements.text(
+            "replay", "replay_snapshot"
+        )
         for (line,) in conn.execute(query, params):
             yield line
 
@@ -295,7 +299,7 @@ def run(url: str, args: argparse.Namespace) -> list[str]:
     load_avg = os.getloadavg()[0]
     began = time.perf_counter()
     with psycopg.connect(url) as conn:
-        window = retention.track_window(conn, moments[0], moments[0] + timedelta(minutes=10))
+        window = history.track_window(conn, moments[0], moments[0] + timedelta(minutes=10))
     print(
         f"window minutes=10 units={len(window)} fixes={sum(map(len, window.values()))}"
         f" ms={(time.perf_counter() - began) * 1000:.0f}"

@@ -1,6 +1,7 @@
-"""The facts of one incident's review, for its one-page report: the incident
-and its place, its event log, its window, the tracks of the units sent to it,
-the roads around, and its response clock.
+"""The facts of one incident's review, for its one-page report (read by
+:func:`usecases.review.load_review`): the incident and its place, its event
+log, its window, the tracks of the units sent to it, the roads around, and
+its response clock.
 
 Map geometry is done here too, pure: a :class:`geo.earth.LocalProjection` (equirectangular
 about a centre, x scaled by cos(latitude)) and :func:`map_extent`, the box a map
@@ -11,20 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
-from geo import queries, records, retention
 from geo.earth import LocalProjection
 from geo.records import ChainCover
-from geo.replay import Track, segment_between
-from geo.replay_window import MARGIN_S, incident_window
-from geo.response import intervals
+from geo.replay import Track
 from geo.retention import BBox
-from store import incidents as incident_store
 from usecases.alarms import Thresholds
 
 
@@ -76,7 +70,7 @@ def interval_targets(priority: int, limits: Thresholds) -> dict[str, float | Non
 @dataclass(frozen=True)
 class Review:
     """One incident for its report. ``incident`` is the row of
-    ``review_incident.sql``; ``events`` its log, oldest first; ``tracks`` the
+    ``store/sql/replay/review_incident.sql``; ``events`` its log, oldest first; ``tracks`` the
     units dispatched to it, cut to [start, end]; ``roads`` (car, [[lon, lat],
     ...]) meeting ``extent``; ``intervals`` as :func:`geo.response.intervals`;
     ``chain`` the event log's hash-chain head covering its events (None: an
@@ -94,66 +88,6 @@ class Review:
     chain: ChainCover | None = None
 
 
-def review_incident(conn: psycopg.Connection, incident_id: int) -> dict[str, Any] | None:
-    """The incident with type names, ``beat`` name, nearest named ``road`` and
-    its ``road_distance_m``; None if there is no such incident."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(queries.sql("review_incident"), (incident_id,)).fetchone()
-
-
-def review_roads(conn: psycopg.Connection, bbox: BBox) -> list[tuple[bool, list[list[float]]]]:
-    """Road edges meeting ``bbox``: (car, coordinates as [lon, lat] lists)."""
-    box = dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox, strict=True))
-    return [(bool(car), coords) for car, coords in conn.execute(queries.sql("review_roads"), box)]
-
-
-def review_clock(conn: psycopg.Connection, incident_id: int) -> dict[str, Any] | None:
-    """The incident's milestones (the columns of ``response_clock.sql``)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(queries.sql("review_clock"), (incident_id,)).fetchone()
-
-
 def dispatched_units(events: Iterable[Mapping[str, Any]]) -> list[str]:
     """Units sent, in the order of their first dispatch."""
     return list(dict.fromkeys(e["unit_id"] for e in events if e["kind"] == "dispatched"))
-
-
-def load_review(
-    conn: psycopg.Connection,
-    incident_id: int,
-    aspect: float,
-    area: BBox | None = None,
-    margin_s: float = MARGIN_S,
-) -> Review:
-    """Everything the report of ``incident_id`` shows; the map covers
-    ``area`` if given, else the incident and the tracks at ``aspect`` (width /
-    height). Raises LookupError for an unknown incident."""
-    row = review_incident(conn, incident_id)
-    if row is None:
-        raise LookupError(f"no incident {incident_id}")
-    events = incident_store.incident_events(conn, incident_id)
-    margin = timedelta(seconds=margin_s)
-    start, end = incident_window(events, margin_s) or (
-        row["created_at"] - margin,
-        row["created_at"] + margin,
-    )
-    sent = dispatched_units(events)
-    read = retention.track_window(conn, start, end, unit_ids=sent) if sent else {}
-    tracks = {u: segment_between(t, start, end) for u, t in read.items()}
-    points = [(row["lon"], row["lat"])] + [(f.lon, f.lat) for t in tracks.values() for f in t.fixes]
-    # An area is shown whole: widened (or heightened) to the map's shape.
-    corners = [(area[0], area[1]), (area[2], area[3])] if area else points
-    extent = map_extent(corners, aspect, 0.0, 0.0) if area else map_extent(points, aspect)
-    clock = review_clock(conn, incident_id)
-    return Review(
-        incident=row,
-        events=events,
-        start=start,
-        end=end,
-        tracks=tracks,
-        call_signs={u["id"]: u["call_sign"] for u in queries.unit_positions(conn, end)},
-        extent=extent,
-        roads=review_roads(conn, extent),
-        intervals=intervals(clock) if clock else {},
-        chain=records.chain_cover(conn, incident_id),
-    )

@@ -158,38 +158,6 @@ def cameras_near(
     return _rows(conn, "cameras_near", {"lon": lon, "lat": lat, "limit_m": limit_m})
 
 
-def replay_incident_list(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` incidents, for choosing a replay window."""
-    return _rows(conn, "replay_incident_list", (limit,))
-
-
-def replay_window_incidents(
-    conn: psycopg.Connection, window: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Incidents that existed at any time in [t1, t2] (``window`` has ``t1``
-    and ``t2``; with ``min_lon``, ``min_lat``, ``max_lon``, ``max_lat`` only
-    those inside that box), with ``created_at`` and ``closed_at``."""
-    box = dict.fromkeys(("min_lon", "min_lat", "max_lon", "max_lat"))
-    return _rows(conn, "replay_window_incidents", {**box, **window})
-
-
-def replay_window_events(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every event in [t1, t2], oldest first."""
-    return _rows(conn, "replay_window_events", window)
-
-
-def replay_status_before(conn: psycopg.Connection, window: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each unit's last status-changing event in [since, t1): its status at t1."""
-    return _rows(conn, "replay_status_before", window)
-
-
-def replay_incident_changes(
-    conn: psycopg.Connection, incident_ids: list[int], t2: datetime
-) -> list[dict[str, Any]]:
-    """The events that may move these incidents' status, up to ``t2``, oldest first."""
-    return _rows(conn, "replay_incident_changes", {"incident_ids": incident_ids, "t2": t2})
-
-
 def untied_devices(
     conn: psycopg.Connection, now: datetime, max_age_s: float, shown: int = 50
 ) -> list[dict[str, Any]]:

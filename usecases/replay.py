@@ -18,15 +18,15 @@ from typing import Any, NamedTuple
 
 import psycopg
 
-from geo import queries, retention
+from geo import queries
 from geo.replay import StatusEvent, StatusTimeline, Track, event_status, incident_status_events
 from geo.replay_window import events_of
 from geo.retention import BBox
 from geo.trails import TRAIL_TOLERANCE_M, Trail, trails_for
+from store import replay as history
 
 STATUS_LOOKBACK = timedelta(days=7)
 """How far before a window a unit's last status change is looked for."""
-AREA_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 
 Progress = Callable[[int, int, int], object]
 """Called after each chunk with (units read, units in all, fixes read)."""
@@ -68,11 +68,6 @@ class WindowRead:
         return {u: row["call_sign"] for u, row in self.units.items()}
 
 
-def _window_params(start: datetime, end: datetime, area: BBox | None) -> dict[str, Any]:
-    box = dict.fromkeys(AREA_KEYS) if area is None else dict(zip(AREA_KEYS, area, strict=True))
-    return {"t1": start, "t2": end, "since": start - STATUS_LOOKBACK, **box}
-
-
 def _track_chunks(
     conn: psycopg.Connection,
     read: tuple[datetime, datetime, BBox | None],
@@ -82,7 +77,7 @@ def _track_chunks(
 ) -> Iterator[dict[str, Track]]:
     start, end, area = read
     if unit_ids is None:  # one read of the whole roster
-        tracks = retention.track_window(conn, start, end, bbox=area)
+        tracks = history.track_window(conn, start, end, bbox=area)
         if progress is not None:
             progress(len(tracks), len(tracks), sum(len(t) for t in tracks.values()))
         yield tracks
@@ -90,7 +85,7 @@ def _track_chunks(
     ordered, fixes = sorted(unit_ids), 0
     for i in range(0, len(ordered), chunk_units):
         chunk = ordered[i : i + chunk_units]
-        tracks = retention.track_window(conn, start, end, unit_ids=chunk, bbox=area)
+        tracks = history.track_window(conn, start, end, unit_ids=chunk, bbox=area)
         fixes += sum(len(t) for t in tracks.values())
         if progress is not None:
             progress(i + len(chunk), len(ordered), fixes)
@@ -103,10 +98,9 @@ def read_window(
     """The window [start, end] (UTC) limited to ``area``: the roster,
     incidents and events read now, the tracks by :meth:`WindowRead.tracks`
     (on ``conn``, which must stay open until they are read)."""
-    window = _window_params(start, end, area)
     units = {u["id"]: u for u in queries.unit_positions(conn, end)}
-    incidents = queries.replay_window_incidents(conn, window)
-    events = queries.replay_window_events(conn, window)
+    incidents = history.window_incidents(conn, start, end, area)
+    events = history.window_events(conn, start, end)
     return WindowRead(start, end, area, units, incidents, events, conn)
 
 
@@ -167,9 +161,8 @@ def load_window(
     before ``start``) and the incidents' status."""
     read = read_window(conn, start, end, area)
     tracks = next(read.tracks())
-    window = _window_params(start, end, area)
-    before = queries.replay_status_before(conn, window)
-    changes = queries.replay_incident_changes(conn, [i["id"] for i in read.incidents], end)
+    before = history.status_before(conn, start, start - STATUS_LOOKBACK)
+    changes = history.incident_changes(conn, [i["id"] for i in read.incidents], end)
     return Loaded(
         start,
         end,

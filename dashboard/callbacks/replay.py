@@ -20,6 +20,7 @@ from dashboard.layout import replay as layout
 from dashboard.routes import replay as replay_routes
 from geo import queries
 from geo.replay_window import MAX_WINDOW_S
+from store import replay as history
 
 INCIDENT_CHOICES = 200
 _STEPS = {
@@ -33,7 +34,7 @@ _STEPS = {
 def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.read() as conn:
-        incidents = queries.replay_incident_list(conn, INCIDENT_CHOICES)
+        incidents = history.recent_incidents(conn, INCIDENT_CHOICES)
         roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
         bounds = queries.city_extent(conn)
     choices = [

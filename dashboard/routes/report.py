@@ -14,7 +14,8 @@ from dashboard import auth, checks
 from dashboard.deps import Deps
 from dashboard.report import MAP_ASPECT, incident_report_pdf, report_filename
 from dispatchmap.commands import dispatch_thresholds
-from geo.incident_review import interval_targets, load_review
+from geo.incident_review import interval_targets
+from usecases.review import load_review
 
 
 def register(app: Dash, deps: Deps) -> None:

@@ -144,7 +144,7 @@ def cmd_wall_token(args: argparse.Namespace) -> int:
 def cmd_retention(args: argparse.Namespace) -> int:
     import psycopg
 
-    from geo.retention import drop_old_partitions
+    from usecases.retention import drop_old_partitions
 
     with psycopg.connect(database_url()) as conn:
         dropped = drop_old_partitions(conn, args.keep_days)

@@ -197,7 +197,8 @@ def _export_window(
 def _export_report(args: argparse.Namespace, conn: psycopg.Connection, tz: ZoneInfo) -> str:
     from dashboard.report import MAP_ASPECT, incident_report_pdf
     from dispatchmap.settings import DashboardSettings, PresenceSettings
-    from geo.incident_review import interval_targets, load_review
+    from geo.incident_review import interval_targets
+    from usecases.review import load_review
 
     bar = _progress(args)
     review = load_review(conn, args.incident, MAP_ASPECT, args.area)

@@ -15,8 +15,9 @@ import pytest
 
 from dashboard import ids
 from dispatchmap.settings import DashboardSettings
-from geo import access, retention
+from geo import access
 from geo.intake import NewIncident
+from store import replay as history
 from tests.dash_calls import call_body, callback_key
 from tests.helpers import served_dashboard
 from usecases import incidents as inc
@@ -52,13 +53,13 @@ def admin(app, conn):
 def reads(monkeypatch) -> list[tuple[datetime, datetime]]:
     """Every window whose tracks are read (the real read, recorded)."""
     seen: list[tuple[datetime, datetime]] = []
-    real = retention.track_window
+    real = history.track_window
 
     def recorded(conn, start, end, **kwargs):
         seen.append((start, end))
         return real(conn, start, end, **kwargs)
 
-    monkeypatch.setattr(retention, "track_window", recorded)
+    monkeypatch.setattr(history, "track_window", recorded)
     return seen
 
 

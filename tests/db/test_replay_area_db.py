@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import queries, retention
 from geo.intake import NewIncident
 from geo.replay import Fix, Track
 from store import incidents as incident_store
+from store import replay as history
+from store import statements
 from tests.db.test_replay_db import insert
 from usecases import incidents as inc
 
@@ -55,22 +56,22 @@ def crossing(conn: psycopg.Connection) -> psycopg.Connection:
 def test_only_units_with_a_fix_in_the_area_are_replayed_whole(
     crossing: psycopg.Connection,
 ) -> None:
-    window = retention.track_window(crossing, at(0), at(300), bbox=AREA)
+    window = history.track_window(crossing, at(0), at(300), bbox=AREA)
     assert set(window) == {"U005", "U007", "U010"}
     assert window["U007"].fixes == TRACKS["U007"].fixes  # in, through and out again
     assert window["U005"].fixes == TRACKS["U005"].fixes
-    everyone = retention.track_window(crossing, at(0), at(300))
+    everyone = history.track_window(crossing, at(0), at(300))
     assert set(everyone) == set(TRACKS)
     assert everyone["U009"].fixes == TRACKS["U009"].fixes  # its fix before the window too
 
 
 def test_the_area_and_the_time_both_decide(crossing: psycopg.Connection) -> None:
-    assert retention.area_unit_ids(crossing, at(0), at(90), AREA) == {"U005", "U010"}
-    assert retention.area_unit_ids(crossing, at(-900), at(-1), AREA) == {"U009"}
-    assert retention.area_unit_ids(crossing, at(210), at(300), AREA) == set()
-    only = retention.track_window(crossing, at(0), at(300), ["U005", "U006"], bbox=AREA)
+    assert history.area_unit_ids(crossing, at(0), at(90), AREA) == {"U005", "U010"}
+    assert history.area_unit_ids(crossing, at(-900), at(-1), AREA) == {"U009"}
+    assert history.area_unit_ids(crossing, at(210), at(300), AREA) == set()
+    only = history.track_window(crossing, at(0), at(300), ["U005", "U006"], bbox=AREA)
     assert set(only) == {"U005"}
-    assert retention.track_window(crossing, at(210), at(300), bbox=AREA) == {}
+    assert history.track_window(crossing, at(210), at(300), bbox=AREA) == {}
 
 
 def test_the_area_query_reads_the_gist_index_of_the_windows_partition(
@@ -79,7 +80,9 @@ def test_the_area_query_reads_the_gist_index_of_the_windows_partition(
     crossing.execute("ANALYZE positions")
     crossing.execute("SET enable_seqscan = off")  # a few rows: make the planner show its hand
     params = {"t1": at(0), "t2": at(300), **BOX}
-    rows = crossing.execute("EXPLAIN " + queries.sql("replay_area_units"), params).fetchall()
+    rows = crossing.execute(
+        "EXPLAIN " + statements.text("replay", "area_unit_ids"), params
+    ).fetchall()
     plan = "\n".join(line for (line,) in rows)
     assert "positions_20260302_geom_idx" in plan, plan
     assert re.search(r"Index Cond: \(geom && '[0-9A-F]+'::geometry\)", plan), plan
@@ -104,12 +107,11 @@ def test_window_incidents_inside_the_area_with_their_lifetimes(conn: psycopg.Con
     inc.close_incident(conn, earlier, "desk:d1", at(-3600))
     inc.close_incident(conn, outside, "desk:d1", at(900))
     conn.commit()
-    window = {"t1": at(0), "t2": at(300)}
-    rows = queries.replay_window_incidents(conn, {**window, **BOX})
+    rows = history.window_incidents(conn, at(0), at(300), AREA)
     assert [(r["id"], r["created_at"], r["closed_at"]) for r in rows] == [(inside, at(10), at(200))]
-    everywhere = queries.replay_window_incidents(conn, window)
+    everywhere = history.window_incidents(conn, at(0), at(300))
     assert {r["id"]: r["closed_at"] for r in everywhere} == {inside: at(200), outside: at(900)}
-    changes = queries.replay_incident_changes(conn, [inside, outside], at(300))
+    changes = history.incident_changes(conn, [inside, outside], at(300))
     assert [(c["incident_id"], c["kind"], c["at"]) for c in changes] == [
         (inside, "created", at(10)),
         (outside, "created", at(20)),

@@ -11,6 +11,8 @@ import pytest
 
 from geo import replay, retention
 from geo.replay import Fix, Track
+from store import replay as replay_store
+from usecases.retention import drop_old_partitions
 
 MIDNIGHT = datetime(2026, 3, 2, tzinfo=UTC)
 STALE_S = 60.0
@@ -80,7 +82,7 @@ def test_fixes_straddle_two_day_partitions(history: psycopg.Connection) -> None:
 
 
 def test_window_has_one_fix_before_and_after_each_end(history: psycopg.Connection) -> None:
-    window = retention.track_window(history, at(-25), at(25))
+    window = replay_store.track_window(history, at(-25), at(25))
     assert set(window) == {"U001", "U002", "U003", "U004"}
     assert [f.fix_at for f in window["U001"].fixes] == [at(s) for s in range(-30, 31, 10)]
     assert [f.fix_at for f in window["U002"].fixes] == [at(-30), at(-10), at(90)]
@@ -94,13 +96,13 @@ def test_window_has_one_fix_before_and_after_each_end(history: psycopg.Connectio
 
 
 def test_window_by_unit_and_by_area(history: psycopg.Connection) -> None:
-    only = retention.track_window(history, at(-25), at(25), unit_ids=["U002", "U404"])
+    only = replay_store.track_window(history, at(-25), at(25), unit_ids=["U002", "U404"])
     assert set(only) == {"U002"}
     north = (24.949, 60.172, 24.952, 60.173)  # only U002 is ever up there
-    assert set(retention.track_window(history, at(-60), at(60), bbox=north)) == {"U002"}
-    assert retention.track_window(history, at(0), at(60), bbox=north) == {}  # U002 was away
+    assert set(replay_store.track_window(history, at(-60), at(60), bbox=north)) == {"U002"}
+    assert replay_store.track_window(history, at(0), at(60), bbox=north) == {}  # U002 was away
     with pytest.raises(ValueError):
-        retention.track_window(history, at(1), at(0))
+        replay_store.track_window(history, at(1), at(0))
 
 
 @pytest.mark.parametrize(
@@ -108,21 +110,23 @@ def test_window_by_unit_and_by_area(history: psycopg.Connection) -> None:
 )
 def test_seek_matches_the_pure_snapshot(history: psycopg.Connection, seconds: float) -> None:
     expected = replay.snapshot_at(TRACKS, at(seconds), STALE_S)
-    assert retention.replay_snapshot(history, at(seconds), STALE_S) == expected
+    assert replay_store.replay_snapshot(history, at(seconds), STALE_S) == expected
 
 
 def test_seek_interpolates_across_midnight_and_respects_lookback(
     history: psycopg.Connection,
 ) -> None:
-    snap = retention.replay_snapshot(history, at(-5), STALE_S)
+    snap = replay_store.replay_snapshot(history, at(-5), STALE_S)
     assert snap["U001"].interpolated and snap["U001"].lon == pytest.approx(24.89995, abs=1e-9)
     assert snap["U002"].fix_at == at(-10) and not snap["U002"].stale
     assert snap["U003"].stale and "U004" not in snap
-    late = retention.replay_snapshot(history, at(60), STALE_S)
+    late = replay_store.replay_snapshot(history, at(60), STALE_S)
     assert late["U002"].stale and not late["U002"].interpolated
-    short = retention.replay_snapshot(history, at(-5), STALE_S, lookback_s=3600)
+    short = replay_store.replay_snapshot(history, at(-5), STALE_S, lookback_s=3600)
     assert "U003" not in short
-    assert set(retention.replay_snapshot(history, at(-5), STALE_S, unit_ids=["U002"])) == {"U002"}
+    assert set(replay_store.replay_snapshot(history, at(-5), STALE_S, unit_ids=["U002"])) == {
+        "U002"
+    }
 
 
 def test_retention_drops_exactly_the_days_past_it(conn: psycopg.Connection) -> None:
@@ -130,16 +134,16 @@ def test_retention_drops_exactly_the_days_past_it(conn: psycopg.Connection) -> N
         insert(conn, "U001", [Fix(datetime(2026, 1, day, 12, tzinfo=UTC), 24.9, 60.17)])
     conn.commit()
     now = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)  # cutoff 2026-01-03 10:00
-    assert retention.drop_old_partitions(conn, keep_days=3, now=now) == [
+    assert drop_old_partitions(conn, keep_days=3, now=now) == [
         "positions_20260101",
         "positions_20260102",
     ]
     left = conn.execute("SELECT fix_at::date FROM positions ORDER BY 1").fetchall()
     assert [d for (d,) in left] == [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 5)]
-    assert retention.drop_old_partitions(conn, keep_days=3, now=now) == []
+    assert drop_old_partitions(conn, keep_days=3, now=now) == []
     later = now + timedelta(hours=14)  # 2026-01-07 00:00: 2026-01-03 has now passed too
-    assert retention.drop_old_partitions(conn, keep_days=3, now=later) == ["positions_20260103"]
-    assert retention.drop_old_partitions(conn, now=later) == []  # 90 days by default
+    assert drop_old_partitions(conn, keep_days=3, now=later) == ["positions_20260103"]
+    assert drop_old_partitions(conn, now=later) == []  # 90 days by default
 
 
 def test_retention_ignores_tables_not_named_by_day(conn: psycopg.Connection) -> None:
@@ -148,6 +152,6 @@ def test_retention_ignores_tables_not_named_by_day(conn: psycopg.Connection) -> 
         " FOR VALUES FROM ('2000-01-01') TO ('2000-02-01')"
     )
     conn.commit()
-    assert retention.drop_old_partitions(conn, keep_days=1, now=MIDNIGHT) == []
+    assert drop_old_partitions(conn, keep_days=1, now=MIDNIGHT) == []
     assert retention.partition_day("positions_20260302") == date(2026, 3, 2)
     assert retention.partition_day("positions_archive") is None

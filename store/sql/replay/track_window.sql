@@ -1,7 +1,7 @@
 -- Fixes of each chosen unit from t1 to t2, plus the one just before t1 (back
 -- to lookback_s seconds) and the one just after t2 (up to lookahead_s), so
 -- positions at both ends can be interpolated. A unit is chosen when it is in
--- unit_ids (NULL: all; an area's units come from replay_area_units). Every
+-- unit_ids (NULL: all; an area's units come from area_unit_ids). Every
 -- branch reads the (unit_id, fix_at) index of the day partitions the window
 -- touches.
 WITH chosen AS (
