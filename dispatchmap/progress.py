@@ -1,26 +1,39 @@
-"""Progress of a long command on stderr: a bar redrawn in place on a terminal,
-plain lines (at most one every ``every_s`` seconds, and the last) otherwise,
-so a log file gets a readable record instead of carriage returns."""
+"""Progress of a long command on stderr, drawn by tqdm: a bar redrawn in place
+on a terminal; on anything else (a log file) plain lines, at most one every
+``every_s`` seconds and the last, so a log gets a readable record instead of
+carriage returns."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TextIO
 
+from tqdm import tqdm
 
-def clock_text(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour), whole seconds rounded up."""
-    whole = int(-(-seconds // 1))
-    hours, rest = divmod(whole, 3600)
-    minutes, s = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{s:02d}" if hours else f"{minutes}:{s:02d}"
+PLAIN_FORMAT = "{desc}: {n_fmt}/{total_fmt} {unit}{postfix}, ETA {remaining}"
+BAR_FORMAT = "{desc} {bar} " + PLAIN_FORMAT.removeprefix("{desc}: ")
+
+
+class _Lines:
+    """A file for tqdm that turns each in-place redraw ("\\r" + text) into a
+    line, once: closing redraws the last state, already shown if it was due."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self._last = stream, ""
+
+    def write(self, text: str) -> None:
+        line = text.strip("\r").rstrip()
+        if line and line != self._last:
+            self.stream.write(line + "\n")
+            self._last = line
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class ProgressBar:
     """Call with (done, total, rows) after each step: ``done`` of ``total``
-    units of work (e.g. units read), ``rows`` read so far. The ETA assumes
-    the work left goes at the pace so far."""
+    units of work (e.g. units read), ``rows`` read so far. The ETA assumes the
+    work left goes at the average pace so far (tqdm's ``smoothing=0``)."""
 
     def __init__(
         self,
@@ -30,45 +43,36 @@ class ProgressBar:
         unit: str = "units",
         rows: str = "fixes",
         every_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        width: int = 30,
     ) -> None:
-        self._stream, self._label, self._bar = stream, label, bar
-        self._unit, self._rows, self._every_s = unit, rows, every_s
-        self._clock, self._width = clock, width
-        self._started = clock()
-        self._last_line: float | None = None
-        self._drawn = False
-
-    def eta_s(self, done: int, total: int) -> float | None:
-        """Seconds left at the pace so far; None before anything is done."""
-        if done <= 0:
-            return None
-        return (self._clock() - self._started) * (total - done) / done
-
-    def _text(self, done: int, total: int, rows: int) -> str:
-        eta = self.eta_s(done, total)
-        left = "ETA –" if eta is None else f"ETA {clock_text(eta)}"
-        return f"{done}/{total} {self._unit}, {rows:,} {self._rows}, {left}"
+        self._file = stream if bar else _Lines(stream)
+        self._label, self._bar, self._unit, self._rows = label, bar, unit, rows
+        self._every_s = every_s
+        self._tqdm: tqdm[None] | None = None
 
     def __call__(self, done: int, total: int, rows: int) -> None:
-        text = self._text(done, total, rows)
-        if self._bar:
-            filled = self._width * done // total if total else self._width
-            bar = "#" * filled + "." * (self._width - filled)
-            self._stream.write(f"\r{self._label} [{bar}] {text}\x1b[K")
-            self._drawn = True
-        else:
-            now = self._clock()
-            last = self._last_line
-            if last is None or now - last >= self._every_s or done >= total:
-                self._stream.write(f"{self._label}: {text}\n")
-                self._last_line = now
-        self._stream.flush()
+        postfix = f"{rows:,} {self._rows}"
+        if self._tqdm is None:  # made at the first step, when the total is known
+            self._tqdm = tqdm(
+                total=total,
+                initial=done,
+                desc=self._label,
+                unit=self._unit,
+                file=self._file,
+                mininterval=self._every_s,
+                miniters=1,
+                smoothing=0,
+                bar_format=BAR_FORMAT if self._bar else PLAIN_FORMAT,
+                postfix=postfix,
+                ascii=" #" if self._bar else None,
+                ncols=80 if self._bar else None,
+            )
+            return
+        self._tqdm.total = total
+        self._tqdm.set_postfix_str(postfix, refresh=False)
+        self._tqdm.update(done - self._tqdm.n)
 
     def close(self) -> None:
-        """End the bar's line (plain lines need nothing)."""
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._drawn = False
+        """Show the last state and end the bar's line."""
+        if self._tqdm is not None:
+            self._tqdm.close()
+            self._tqdm = None

@@ -208,8 +208,9 @@ def test_progress_lines_with_progress(db_url, scenario):
     done = run(db_url, "--incident", str(scenario.incident_id), "--format", "csv", "--progress")
     assert done.returncode == 0, done.stderr
     lines = [x for x in done.stderr.splitlines() if " units, " in x]
-    assert re.match(r"replay-export: 2/40 units, [\d,]+ fixes, ETA \d+:\d\d$", lines[0]), lines
-    assert re.match(r"replay-export: 40/40 units, 51 fixes, ETA 0:00$", lines[-1]), lines
+    assert re.match(r"replay-export: 2/40 units, [\d,]+ fixes, ETA \?$", lines[0]), lines
+    assert re.match(r"replay-export: 40/40 units, 51 fixes, ETA 00:00$", lines[-1]), lines
+    assert "\r" not in done.stderr  # a log gets lines, not redraws
     quiet = run(db_url, "--incident", str(scenario.incident_id), "--format", "csv")
     assert "units," not in quiet.stderr  # not a terminal and no --progress: no progress
 

@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import report_text as txt
 from dashboard.report import MAP_ASPECT, fit, incident_report_pdf
-from dispatchmap.progress import ProgressBar, clock_text
+from dispatchmap.progress import ProgressBar
 from geo.incident_review import Review, centre_of, interval_targets, map_extent
 from geo.records import ChainCover
 from geo.replay import Fix, Track
@@ -183,36 +183,40 @@ def test_fit_cuts_with_an_ellipsis():
     assert cut.endswith("…") and len(cut) < 20
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_progress_plain_lines_are_throttled_and_the_last_always_shown():
-    out, clock = io.StringIO(), Clock()
-    bar = ProgressBar(out, "export", bar=False, every_s=1.0, clock=clock)
+    out = io.StringIO()
+    bar = ProgressBar(out, "export", bar=False, every_s=3600.0)
     for done in range(1, 5):
-        clock.now += 0.4
         bar(done, 4, done * 1000)
     bar.close()
     assert out.getvalue().splitlines() == [
-        "export: 1/4 units, 1,000 fixes, ETA 0:02",  # 0.4 s a unit, 3 left: 1.2 s, rounded up
-        "export: 4/4 units, 4,000 fixes, ETA 0:00",
+        "export: 1/4 units, 1,000 fixes, ETA ?",  # no pace yet
+        "export: 4/4 units, 4,000 fixes, ETA 00:00",  # 2/4 and 3/4 fell within the hour
     ]
 
 
+def test_progress_plain_lines_say_each_step_when_not_throttled():
+    out = io.StringIO()
+    bar = ProgressBar(out, "export", bar=False, every_s=0.0)
+    for done in range(1, 4):
+        bar(done, 3, done * 10)
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert [line.split(", ETA")[0] for line in lines] == [
+        "export: 1/3 units, 10 fixes",
+        "export: 2/3 units, 20 fixes",
+        "export: 3/3 units, 30 fixes",
+    ]
+    assert "\r" not in out.getvalue()
+
+
 def test_progress_bar_redraws_one_line_on_a_terminal():
-    out, clock = io.StringIO(), Clock()
-    bar = ProgressBar(out, "export", bar=True, clock=clock, width=10)
-    clock.now += 2
+    out = io.StringIO()
+    bar = ProgressBar(out, "export", bar=True, every_s=0.0)
     bar(1, 4, 10)
     bar(4, 4, 40)
     bar.close()
-    assert out.getvalue() == (
-        "\rexport [##........] 1/4 units, 10 fixes, ETA 0:06\x1b[K"
-        "\rexport [##########] 4/4 units, 40 fixes, ETA 0:00\x1b[K\n"
-    )
-    assert clock_text(0.2) == "0:01" and clock_text(3600) == "1:00:00"
+    text = out.getvalue()
+    assert text.startswith("\rexport ") and text.endswith("4/4 units, 40 fixes, ETA 00:00\n")
+    assert text.count("\n") == 1  # one line, redrawn in place
+    assert "1/4 units, 10 fixes" in text and "#" * 40 in text
