@@ -40,3 +40,29 @@
   new MutationObserver(sweep).observe(document.documentElement, { childList: true, subtree: true });
   document.addEventListener("DOMContentLoaded", sweep);
 })();
+
+// Escape-route cameras on the desk map (dashboard/layout/video.py): the
+// ring's colour says within which minute a fleeing car or person could pass.
+(function () {
+  "use strict";
+  const BAND = { 60: "#e74c3c", 120: "#e67e22", 180: "#f1c40f" };
+  function clock(s) {
+    if (s === null || s === undefined) return "–";
+    const whole = Math.floor(s);
+    return Math.floor(whole / 60) + ":" + String(whole % 60).padStart(2, "0");
+  }
+  window.dm = window.dm || {};
+  window.dm.map = window.dm.map || {};
+  window.dm.map.escapeCameraMarker = function (feature, latlng) {
+    const p = feature.properties;
+    const text = document.createElement("span");
+    text.textContent = p.name + " · car " + clock(p.car_s) + " · foot " + clock(p.foot_s);
+    // A DOM marker, not a circle: the desk map draws vectors on a canvas.
+    const ring = '<div class="escape-ring" style="border-color:' +
+      (BAND[p.band_s] || "#f1c40f") + '"></div>';
+    return L.marker(latlng, {
+      icon: L.divIcon({ className: "escape-camera", html: ring, iconSize: [20, 20] }),
+      keyboard: false,
+    }).bindTooltip(text);
+  };
+})();

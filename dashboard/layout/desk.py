@@ -13,7 +13,7 @@ from dashboard.i18n import t
 from dashboard.layout import desk_alarms, desk_units
 from dashboard.layout.fields import labelled_field, status_text
 from dashboard.layout.live import units_layer, units_stores
-from dashboard.layout.video import video_panel
+from dashboard.layout.video import escape_layer, video_panel
 from dashboard.layout.wall import basemap, centred_view, js, untied_overlay
 
 NEW_FIELDS = ("type", "priority", "lat", "lon", "notes")
@@ -247,6 +247,7 @@ def desk_map(
             ),
             units_layer(ids.DESK_UNITS),
             dl.GeoJSON(id=ids.DESK_INCIDENTS, data=empty, pointToLayer=js("incidentMarker")),
+            escape_layer(),
         ],
     )
 

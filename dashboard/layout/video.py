@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dash import html
+import dash_leaflet as dl
+from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.layout.wall import js
 
 HEALTH_LABEL = {
     "online": "online",
@@ -70,6 +72,15 @@ def video_panel(lang: str = "en") -> html.Div:
         className="panel",
         children=[
             html.H3(t("Pictures", lang)),
+            dcc.RadioItems(
+                id=ids.DESK_VIDEO_ORDER,
+                options=[
+                    {"label": t("seeing the spot first", lang), "value": "spot"},
+                    {"label": t("along the escape routes (3 min)", lang), "value": "escape"},
+                ],
+                value="spot",
+                inline=True,
+            ),
             html.Div(id=ids.DESK_VIDEO, className="video-grid"),
         ],
     )
@@ -87,8 +98,41 @@ def video_grid(rows: list[dict[str, Any]], may_watch: bool, lang: str = "en") ->
     return [_tile(r, lang) for r in rows[:GRID_MAX]]
 
 
+def escape_layer() -> dl.GeoJSON:
+    """The desk map's escape-route cameras (filled with the picture grid)."""
+    empty: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+    return dl.GeoJSON(id=ids.DESK_ESCAPE, data=empty, pointToLayer=js("escapeCameraMarker"))
+
+
+def escape_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Escape-route cameras as points with their times (s) and band (s)."""
+    keys = ("id", "name", "car_s", "foot_s", "first_s", "band_s")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                "properties": {k: r[k] for k in keys},
+            }
+            for r in rows
+        ],
+    }
+
+
+def _when(r: dict[str, Any], lang: str) -> str:
+    """`` · car 0:15 · foot 0:35`` for an escape-route camera, else ''."""
+    parts = [
+        f"{t(label, lang)} {int(r[key]) // 60}:{int(r[key]) % 60:02d}"
+        for key, label in (("car_s", "by car"), ("foot_s", "on foot"))
+        if r.get(key) is not None
+    ]
+    return "".join(" · " + p for p in parts)
+
+
 def _tile(r: dict[str, Any], lang: str) -> html.Div:
     sees = t(" · sees the incident", lang) if r.get("covers") else ""
+    sees += _when(r, lang)
     health = r.get("health") or "unchecked"
     # Only a camera the background check found online gets a player; the
     # others say why instead of a player that would fail.
@@ -98,12 +142,17 @@ def _tile(r: dict[str, Any], lang: str) -> html.Div:
         else html.Div(t(HEALTH_LABEL.get(health, health), lang), className="video-none")
     )
     return html.Div(
+        id=f"desk-tile-{r['id']}",
         className=f"video-tile health-{health}",
         children=[
             picture,
-            html.Div(f"{r['name']} · {r['distance_m']:.0f} m{sees}", className="video-caption"),
+            html.Div(f"{r['name']}{_distance(r)}{sees}", className="video-caption"),
         ],
     )
+
+
+def _distance(r: dict[str, Any]) -> str:
+    return f" · {r['distance_m']:.0f} m" if r.get("distance_m") is not None else ""
 
 
 def _video(camera_id: str) -> html.Video:

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Response
 
+from dashboard.layout.video import GRID_MAX
 from dispatchmap.settings import DashboardSettings
 from feeds.camera_health import HealthLimits, check_round
 from feeds.camera_sim import CameraSim
@@ -23,6 +24,8 @@ from store import cameras
 from tests.conftest import wait_until
 from tests.helpers import http_status, served_dashboard
 from usecases import incidents as inc
+from usecases.escape import escape_rows, load_foot_router
+from usecases.incidents import load_router
 
 
 @pytest.fixture
@@ -76,7 +79,16 @@ def test_a_simulated_camera_plays_on_the_desk(sim, page, sign_in, dashboard_url,
         rows = conn.execute(
             "SELECT actor, detail->>'camera' FROM audit_log WHERE action = 'view_video' AND ok"
         ).fetchall()
+        fleeing = escape_rows(conn, load_router(conn), load_foot_router(conn), incident_id)
     assert (name, "CAM03") in rows
+    # Along the escape routes: the grid in the order a fleeing car or person
+    # could pass the cameras, and the same cameras ringed on the map.
+    assert fleeing, "no camera along the escape routes from CAM03's spot"
+    page.get_by_text("along the escape routes").click()
+    expected = [f"desk-tile-{r['id']}" for r in fleeing[:GRID_MAX]]
+    tiles = page.locator("#desk-video .video-tile")
+    wait_until(lambda: tiles.evaluate_all("ts => ts.map(t => t.id)") == expected, 30, 0.5)
+    wait_until(lambda: page.locator(".escape-camera").count() == len(fleeing), 30, 0.5)
 
 
 def wall_get(base: str, token: str, path: str) -> int:
