@@ -1,5 +1,7 @@
-"""Loading a city into PostGIS: roads, water and buildings from an OSM extract,
-and the station's furniture (station, beats, cameras, roster) from a folder of files.
+"""A city's parts as files and as rows: the station's furniture (station,
+beats, cameras, roster) read from and written to a folder of files, and the
+rows :mod:`store.city` loads for roads, basemap and furniture. No database here
+(:mod:`usecases.city` loads a city).
 
 Furniture files (as in ``data/helsinki``): ``station.geojson``, ``beats.geojson``,
 ``cameras.geojson`` (FeatureCollections, WGS84) and ``roster.csv``.
@@ -10,14 +12,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from shapely.geometry import mapping, shape
 
-from geo import queries
 from geo.osm import BasemapAreas, RoadNetwork
 from geo.sample import Beat, Camera, RosterUnit, Station
 
@@ -115,86 +116,65 @@ def _ewkt_line(coords: tuple[tuple[float, float], ...]) -> str:
     return "SRID=4326;LINESTRING(" + ",".join(f"{x} {y}" for x, y in coords) + ")"
 
 
-def load_roads(conn: psycopg.Connection, net: RoadNetwork) -> int:
-    """Replace the road graph with ``net``; returns the number of edges loaded."""
-    conn.execute(queries.sql("truncate_roads"))
-    with conn.cursor().copy(queries.sql("copy_road_nodes")) as copy:
-        for node_id, (x, y) in net.nodes.items():
-            copy.write_row((node_id, f"SRID=4326;POINT({x} {y})"))
-    with conn.cursor().copy(queries.sql("copy_road_edges")) as copy:
-        for e in net.edges:
-            copy.write_row(
-                (
-                    e.osm_id,
-                    e.source,
-                    e.target,
-                    e.highway,
-                    e.name,
-                    e.oneway,
-                    e.car,
-                    e.foot,
-                    e.length_m,
-                    e.speed_kmh,
-                    e.cost_s,
-                    e.reverse_cost_s,
-                    _ewkt_line(e.coords),
-                )
-            )
-    return len(net.edges)
+def road_node_rows(net: RoadNetwork) -> Iterator[tuple[int, str]]:
+    """(node id, EWKT point) of every node of ``net``."""
+    for node_id, (x, y) in net.nodes.items():
+        yield node_id, f"SRID=4326;POINT({x} {y})"
 
 
-def load_basemap(conn: psycopg.Connection, areas: BasemapAreas) -> tuple[int, int]:
-    """Replace the drawn basemap's water areas and buildings with ``areas``;
-    returns (water areas, buildings) loaded. Empty lists empty the tables."""
-    conn.execute(queries.sql("truncate_basemap"))
-    with conn.cursor().copy(queries.sql("copy_water_areas")) as copy:
-        for a in areas.water:
-            copy.write_row((a.osm_id, a.kind, a.name, f"SRID=4326;{a.wkt}"))
-    with conn.cursor().copy(queries.sql("copy_buildings")) as copy:
-        for a in areas.buildings:
-            copy.write_row((a.osm_id, a.name, f"SRID=4326;{a.wkt}"))
-    return len(areas.water), len(areas.buildings)
+def road_edge_rows(net: RoadNetwork) -> Iterator[tuple[Any, ...]]:
+    """One row an edge of ``net``: osm id, source, target, highway, name,
+    oneway, car, foot, length_m, speed_kmh, cost_s, reverse_cost_s, EWKT line."""
+    for e in net.edges:
+        yield (
+            e.osm_id,
+            e.source,
+            e.target,
+            e.highway,
+            e.name,
+            e.oneway,
+            e.car,
+            e.foot,
+            e.length_m,
+            e.speed_kmh,
+            e.cost_s,
+            e.reverse_cost_s,
+            _ewkt_line(e.coords),
+        )
 
 
-def _device_rows(u: RosterUnit) -> list[tuple[str, str, str, str]]:
-    rows = [(u.radio_issi, u.id, "radio", "lip"), (u.phone_device, u.id, "phone", "owntracks")]
-    if u.gps_device:
-        rows.append((u.gps_device, u.id, "gps", u.gps_format))
+def water_rows(areas: BasemapAreas) -> list[tuple[Any, ...]]:
+    """(osm id, kind, name, EWKT) of every water area."""
+    return [(a.osm_id, a.kind, a.name, f"SRID=4326;{a.wkt}") for a in areas.water]
+
+
+def building_rows(areas: BasemapAreas) -> list[tuple[Any, ...]]:
+    """(osm id, name, EWKT) of every building."""
+    return [(a.osm_id, a.name, f"SRID=4326;{a.wkt}") for a in areas.buildings]
+
+
+def camera_rows(furniture: Furniture) -> list[tuple[Any, ...]]:
+    """(id, name, bearing_deg, fov_deg, range_m, stream_url, lon, lat) a camera."""
+    return [
+        (c.id, c.name, c.bearing_deg, c.fov_deg, c.range_m, c.stream_url, c.lon, c.lat)
+        for c in furniture.cameras
+    ]
+
+
+def unit_rows(furniture: Furniture) -> list[tuple[Any, ...]]:
+    """(id, call_sign, kind, home_beat, talkgroup, phone, radio_issi) a roster unit."""
+    return [
+        (u.id, u.call_sign, u.kind, u.home_beat, u.talkgroup, u.phone, u.radio_issi)
+        for u in furniture.roster
+    ]
+
+
+def device_rows(furniture: Furniture) -> list[tuple[str, str, str, str]]:
+    """(device id, unit id, kind, format) of every roster unit's devices: its
+    radio (LIP), its phone (OwnTracks) and its vehicle tracker if it has one."""
+    rows = []
+    for u in furniture.roster:
+        rows += [(u.radio_issi, u.id, "radio", "lip"), (u.phone_device, u.id, "phone", "owntracks")]
+        if u.gps_device:
+            rows.append((u.gps_device, u.id, "gps", u.gps_format))
     return rows
-
-
-def load_furniture(conn: psycopg.Connection, furniture: Furniture) -> None:
-    """Replace station and cameras; upsert beats, units and devices (live state and
-    history of units that stay on the roster are kept)."""
-    st = furniture.station
-    # Two statements: a DELETE in a CTE is not visible to the INSERT beside it,
-    # so reloading the same station id violated the key.
-    conn.execute("DELETE FROM stations")
-    conn.execute(queries.sql("replace_station"), (st.id, st.name, st.phone, st.lon, st.lat))
-    conn.execute("DELETE FROM cameras")
-    with conn.cursor() as cur:
-        cur.executemany(
-            queries.sql("upsert_beat"), [(b.id, b.name, b.geom.wkt) for b in furniture.beats]
-        )
-        cur.executemany(
-            queries.sql("insert_camera"),
-            [
-                (c.id, c.name, c.bearing_deg, c.fov_deg, c.range_m, c.stream_url, c.lon, c.lat)
-                for c in furniture.cameras
-            ],
-        )
-        cur.executemany(
-            queries.sql("upsert_unit"),
-            [
-                (u.id, u.call_sign, u.kind, u.home_beat, u.talkgroup, u.phone, u.radio_issi)
-                for u in furniture.roster
-            ],
-        )
-        cur.executemany(
-            queries.sql("upsert_device"), [row for u in furniture.roster for row in _device_rows(u)]
-        )
-    conn.execute(
-        "DELETE FROM beats WHERE id <> ALL(%s) AND id NOT IN "
-        "(SELECT home_beat FROM units WHERE home_beat IS NOT NULL)",
-        ([b.id for b in furniture.beats],),
-    )

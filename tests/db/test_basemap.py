@@ -10,8 +10,8 @@ import pyrosm
 
 from dashboard.basemap import BUILDINGS_URL, WATER_URL
 from geo import access, queries
-from geo.city import load_basemap
 from geo.osm import BasemapAreas, read_basemap
+from usecases.city import load_basemap
 
 
 def counts(conn) -> tuple[int, int]:

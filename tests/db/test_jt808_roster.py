@@ -9,8 +9,9 @@ import pytest
 
 from feeds.jt808_runtime import Roster
 from geo import queries
-from geo.city import load_furniture, read_furniture
+from geo.city import read_furniture
 from tests.helpers import run_async
+from usecases.city import load_furniture
 
 
 def test_roster_ties_a_jt808_terminal_to_its_unit(conn, db_url, repo_root):
