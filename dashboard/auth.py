@@ -71,6 +71,7 @@ CALLBACK_RIGHTS = {
     "desk-close": "close_incident",
     "alarm-take": "dispatch",
     "desk-status-set": "dispatch",
+    "desk-edit-save": "create_incident",
     "admin-token-create": "manage_wall_tokens",
     "admin-token-revoke": "manage_wall_tokens",
 }

@@ -74,6 +74,14 @@ DESK_STATUS_REASON = "desk-status-reason"
 DESK_STATUS_SET = "desk-status-set"
 DESK_STATUS_VALUE_ERROR = "desk-status-value-error"
 DESK_STATUS_REASON_ERROR = "desk-status-reason-error"
+DESK_EDIT_TYPE = "desk-edit-type"
+DESK_EDIT_PRIORITY = "desk-edit-priority"
+DESK_EDIT_LAT = "desk-edit-lat"
+DESK_EDIT_LON = "desk-edit-lon"
+DESK_EDIT_NOTES = "desk-edit-notes"
+DESK_EDIT_SAVE = "desk-edit-save"
+EDIT_FIELDS = {"type": DESK_EDIT_TYPE, "priority": DESK_EDIT_PRIORITY, "lat": DESK_EDIT_LAT,
+               "lon": DESK_EDIT_LON, "notes": DESK_EDIT_NOTES}  # fmt: skip
 ALARM_TAKE = "alarm-take"  # pattern-matching: {"type": ALARM_TAKE, "alarm": id}
 DESK_UNIT_LIST = "desk-unit-list"
 NEW_TYPE = "new-type"

@@ -240,7 +240,11 @@ def timeline_entries(
             "unit": who,
             "actor": e["actor"],
             "ranked": [],
-            "detail": event_data.closing_text(data, "both") if e["kind"] == "closed" else "",
+            "detail": event_data.closing_text(data, "both")
+            if e["kind"] == "closed"
+            else event_data.changes_text(data)
+            if e["kind"] == "updated"
+            else "",
         }
         if e["kind"] == "suggestions_shown":
             chosen = next(

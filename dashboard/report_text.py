@@ -45,6 +45,7 @@ ZH = {
     "alarm": "告警",
     "alarm cleared": "告警解除",
     "alarm taken": "告警已接",
+    "updated": "警情更新",
     "refused": "拒绝",
     "override": "人工指派",
     "not sent": "未派出",
@@ -81,6 +82,7 @@ EVENT_LABEL = {
     "alarm_raised": "alarm",
     "alarm_cleared": "alarm cleared",
     "alarm_taken": "alarm taken",
+    "updated": "updated",
     "transition_refused": "refused",
 }
 """Event kinds on the report's timeline (``order_published`` is plumbing, left out)."""
@@ -167,6 +169,8 @@ def _what(e: Mapping[str, Any], language: str) -> str:
         return f"{what}: {data.get('action', '')} ({data.get('reason', '')})"
     if e["kind"] == "suggestions_shown":
         return f"{what} ({len(event_data.ranked_of(data))})"
+    if e["kind"] == "updated":
+        return f"{what}: {event_data.changes_text(data)}"
     if e["kind"] == "closed" and data.get("disposition"):
         return f"{what}: {event_data.closing_text(data, language)}"
     return what

@@ -150,6 +150,7 @@ class DispatchWorker:
                 incident_id=order.incident_id,
                 unit_id=order.unit_id,
                 order_id=order.id,
+                data={"version": incident["version"]},
             )
 
     def _withdraw(

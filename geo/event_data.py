@@ -79,3 +79,22 @@ def closing_text(data: Mapping[str, Any], language: str) -> str:
     names = {"en": data.get("name_en"), "zh": data.get("name_zh")}
     name = names.get(language) or " · ".join(str(n) for n in names.values() if n)
     return f"{name or data['disposition']} — {data.get('result') or ''}".rstrip(" —")
+
+
+def changes_text(data: Mapping[str, Any]) -> str:
+    """An ``updated`` event's changes, e.g. "priority 2 → 1, type, notes"
+    (the place, type and notes by name only: their values are long); ""
+    when it carries none."""
+    changes = data.get("changes")
+    if not isinstance(changes, dict):
+        return ""
+    parts = []
+    for field, values in changes.items():
+        if field == "priority" and isinstance(values, list) and len(values) == 2:
+            parts.append(f"priority {values[0]} → {values[1]}")
+        elif field in ("lon", "lat"):
+            if "place" not in parts:
+                parts.append("place")
+        else:
+            parts.append(str(field))
+    return ", ".join(parts)

@@ -132,3 +132,32 @@ def parse_closing(disposition: Any, result: Any, known: Mapping[str, tuple[str, 
     if len(result) > MAX_RESULT or "\x00" in result:
         raise IntakeError("result", f"must be text of at most {MAX_RESULT} characters")
     return Closing(disposition, *known[disposition], result.strip())
+
+
+CHANGEABLE = ("type", "priority", "notes", "lon", "lat")
+
+
+def parse_changes(obj: Any, default_priority: Mapping[str, int]) -> dict[str, Any]:
+    """What the desk changes in an incident: among ``type``, ``priority``,
+    ``notes`` and the place (``lat`` and ``lon`` together), those given (a
+    blank or missing one is left as it is), checked as :func:`parse_incident`
+    checks them; :class:`IntakeError` names the first bad field."""
+    if not isinstance(obj, Mapping):
+        raise IntakeError("incident", "must be a JSON object")
+    given = {k: obj.get(k) for k in CHANGEABLE if obj.get(k) not in (None, "")}
+    out: dict[str, Any] = {}
+    if "type" in given:
+        if given["type"] not in default_priority:
+            raise IntakeError("type", f"must be one of {', '.join(sorted(default_priority))}")
+        out["type"] = str(given["type"])
+    if "priority" in given:
+        out["priority"] = _priority(given, 0)
+    if "notes" in given:
+        notes = given["notes"]
+        if not isinstance(notes, str) or len(notes) > MAX_NOTES or "\x00" in notes:
+            raise IntakeError("notes", f"must be text of at most {MAX_NOTES} characters")
+        out["notes"] = notes
+    if "lat" in given or "lon" in given:
+        out["lon"] = _coordinate(given, "lon", 180.0)
+        out["lat"] = _coordinate(given, "lat", 90.0)
+    return out

@@ -122,3 +122,21 @@ def close_incident(
     :func:`dispositions`) and ``result`` text; False when it was closed already."""
     params = {"id": incident_id, "disposition": disposition, "result": result}
     return conn.execute(_sql("close_incident"), params).fetchone() is not None
+
+
+def incident_of_external_id(conn: psycopg.Connection, external_id: str) -> int | None:
+    """The id of the incident the 110 system knows as ``external_id``, or None."""
+    row = conn.execute(_sql("incident_of_external_id"), (external_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def update_incident(
+    conn: psycopg.Connection, incident_id: int, changes: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Change ``type``, ``priority``, ``notes`` and the place (``lon`` and
+    ``lat``, WGS84 degrees, both or neither) of an incident not closed; a
+    missing key is unchanged. The values before (``type`` ...) and after
+    (``new_type`` ...) and the ``version``; None for a closed or unknown one."""
+    params = {k: changes.get(k) for k in ("type", "priority", "notes", "lon", "lat")}
+    rows = _rows(conn, _sql("update_incident"), {"id": incident_id, **params})
+    return rows[0] if rows else None

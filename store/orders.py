@@ -117,3 +117,9 @@ def arrivals(conn: psycopg.Connection, radius_m: float) -> list[dict[str, Any]]:
     within ``radius_m`` metres of the incident or of its nearest car road:
     ``order_id``, ``unit_id``, ``incident_id``, ``fix_at``, ``lon``, ``lat``."""
     return _rows(conn, _sql("arrivals"), {"radius_m": radius_m})
+
+
+def republish_orders(conn: psycopg.Connection, incident_id: int) -> list[str]:
+    """Put the incident's live orders back in the outbox (sent again as an
+    update, same id); their ids."""
+    return [str(r[0]) for r in conn.execute(_sql("republish_orders"), (incident_id,))]

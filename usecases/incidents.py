@@ -16,7 +16,7 @@ import psycopg
 
 from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, suggest
-from geo.intake import Closing, NewIncident, parse_closing, parse_incident
+from geo.intake import CHANGEABLE, Closing, NewIncident, parse_closing, parse_incident
 from geo.routing import RoadGraph, Router
 from geo.status import (
     EVENT_KIND,
@@ -85,10 +85,46 @@ def intake(
 ) -> int | None:
     """Check ``fields`` (a 110 message or the desk's form, as
     :func:`geo.intake.parse_incident` reads them) against the incident types
-    on record and create the incident; its id, None when its external id is
-    known already. Raises :class:`geo.intake.IntakeError` (nothing written)."""
+    on record and create the incident; its id. An external id already known
+    updates that incident instead (:func:`update_incident`: type, priority,
+    place, notes) and returns its id; None when that one is closed. Raises
+    :class:`geo.intake.IntakeError` (nothing written)."""
     types = {t: p for t, (p, _) in incident_store.incident_types(conn).items()}
-    return create_incident(conn, parse_incident(fields, types, now), actor, source, now)
+    new = parse_incident(fields, types, now)
+    created = create_incident(conn, new, actor, source, now)
+    if created is not None or new.external_id is None:
+        return created
+    known = incident_store.incident_of_external_id(conn, new.external_id)
+    assert known is not None  # the insert met its external id
+    changes = {k: getattr(new, k) for k in CHANGEABLE}
+    return known if update_incident(conn, known, changes, actor, source, now) is not None else None
+
+
+def update_incident(
+    conn: psycopg.Connection,
+    incident_id: int,
+    changes: dict[str, Any],
+    actor: str,
+    source: str,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Change an incident not closed (``changes`` as
+    :func:`geo.intake.parse_changes` gives them). What did change goes in an
+    ``updated`` event, before and after (every version is kept in the log),
+    and the units on it get the incident again on their order (same order
+    id). Returns {field: [before, after]} of what changed ({} for nothing),
+    None for a closed or unknown incident."""
+    row = incident_store.update_incident(conn, incident_id, changes)
+    if row is None:
+        return None
+    diff = {k: [row[k], row[f"new_{k}"]] for k in CHANGEABLE if row[k] != row[f"new_{k}"]}
+    if diff:
+        orders = order_store.republish_orders(conn, incident_id)
+        data = {"changes": diff, "version": row["version"], "source": source, "orders": orders}
+        incident_store.insert_event(
+            conn, at=now, kind="updated", actor=actor, incident_id=incident_id, data=data
+        )
+    return diff
 
 
 def create_incident(
@@ -356,6 +392,7 @@ def order_message(order: Order, row: dict[str, Any]) -> dict[str, Any]:
         "eta_s": order.eta_s,
         "route_distance_m": order.route_distance_m,
         "sent_at": order.sent_at.isoformat(),
+        "version": row.get("version"),
     }
 
 

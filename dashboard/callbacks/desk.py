@@ -56,6 +56,7 @@ def register(app: Dash, deps: Deps) -> None:
     live.register(app, ids.DESK_UNITS, ids.DESK_UNITS_DELTA, ids.DESK_UNITS_VERSION)
     desk_alarms.register(app, deps)
     desk_units.register(app, deps)
+    _register_edit(app, deps)
 
     @app.callback(
         Output(ids.DESK_QUEUE, "children"),
@@ -194,6 +195,20 @@ def register(app: Dash, deps: Deps) -> None:
     def close(_n: int, incident_id: Any, *closing: Any) -> tuple[str, str, str]:
         user = auth.require(deps.pool, "close_incident", "close_incident")
         return desk_actions.close(deps, user, incident_id, closing)
+
+
+def _register_edit(app: Dash, deps: Deps) -> None:
+    @app.callback(
+        Output(ids.DESK_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.DESK_EDIT_SAVE, "n_clicks"),
+        State(ids.DESK_SELECTED, "data"),
+        *[State(i, "value") for i in ids.EDIT_FIELDS.values()],
+        prevent_initial_call=True,
+    )
+    def edit(_n: int, incident_id: Any, *values: Any) -> str:
+        user = auth.require(deps.pool, "create_incident", "edit_incident")
+        form = dict(zip(ids.EDIT_FIELDS, values, strict=True))
+        return desk_actions.edit(deps, user, incident_id, form)
 
 
 def _set_in_place(app: Dash, function: str, texts: dict[str, Any], store: str) -> None:

@@ -17,12 +17,19 @@ from dashboard.i18n import message, t
 from dashboard.layout import desk as layout
 from geo import queries
 from geo.access import User
-from geo.intake import IntakeError
+from geo.intake import IntakeError, parse_changes
 from store import incidents as incident_store
 from store import orders as order_store
 from usecases import incidents as inc
 
 STATUSES = frozenset(layout.UNIT_STATUSES)
+FIELD_LABEL = {
+    "type": "Type",
+    "priority": "Priority",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "notes": "Notes",
+}
 
 
 def lists(deps: Deps, filters: tuple[Any, Any, Any], version: Any, keys: tuple[Any, Any]) -> tuple:
@@ -109,3 +116,29 @@ def close(
     if done:
         return t("Incident #{id} closed.", lang, id=incident_id), "", ""
     return t("It was closed already.", lang), "", ""
+
+
+def edit(deps: Deps, user: User, incident_id: Any, form: dict[str, Any]) -> str:
+    """Change the selected incident by the form's non-blank fields; what the
+    desk says."""
+    lang = deps.dash.language
+    if incident_id is None:
+        return t("Select an incident first.", lang)
+    with deps.pool.connection() as conn:
+        types = {k: p for k, (p, _) in incident_store.incident_types(conn).items()}
+        try:
+            wanted = desk_incident.incident_id_of(incident_id)
+            changes = parse_changes(form, types)
+        except LookupError:
+            return t("No incident #{id}.", lang, id=str(incident_id)[:20])
+        except IntakeError as exc:
+            field = t(FIELD_LABEL.get(exc.field, exc.field), lang)
+            reason = message(exc.message, lang)
+            return t("Not changed: {field} {reason}.", lang, field=field, reason=reason)
+        actor, now = f"desk:{user.name}", datetime.now(UTC)
+        diff = inc.update_incident(conn, wanted, changes, actor, "desk", now)
+    if diff is None:
+        return t("Not changed: incident #{id} is closed or unknown.", lang, id=wanted)
+    if not diff:
+        return t("Nothing to change.", lang)
+    return t("Incident #{id} changed; the units on it are told.", lang, id=wanted)

@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.layout import desk_alarms, desk_units
+from dashboard.layout import desk_alarms, desk_edit, desk_units
 from dashboard.layout.fields import labelled_field, status_text
 from dashboard.layout.live import units_layer, units_stores
 from dashboard.layout.video import escape_layer, video_panel
@@ -309,6 +309,7 @@ def desk(
                         children=[
                             html.Div(id=ids.DESK_MESSAGE, className="desk-message"),
                             html.Div(id=ids.DESK_DETAILS, className="panel"),
+                            desk_edit.edit_form(types, lang),
                             html.Div(
                                 className="panel",
                                 children=[

@@ -17,6 +17,7 @@ DESK_SOURCES = (
     "dashboard/layout/desk_incident.py",
     "dashboard/layout/desk_alarms.py",
     "dashboard/layout/desk_units.py",
+    "dashboard/layout/desk_edit.py",
     "dashboard/layout/fields.py",
     "dashboard/callbacks/desk.py",
     "dashboard/callbacks/desk_dispatch.py",

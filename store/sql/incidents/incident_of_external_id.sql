@@ -1,0 +1,1 @@
+SELECT id FROM incidents WHERE external_id = %s
