@@ -20,9 +20,9 @@ from feeds.decoders import BAD_CHECKSUM, NO_FIX, UNDECODABLE
 from feeds.decoders.lip import encode_short
 from feeds.pipeline import DUPLICATE, FUTURE_TIME, ZERO_FIX
 from feeds.simulator import nmea_rmc
-from geo import queries
 from geo.earth import bearing_deg, distance_m
 from geo.routing import RoadGraph
+from store import city as city_store
 from store.migrate import upgrade
 
 REPORT_EVERY_S = 5.0
@@ -157,9 +157,9 @@ class Graphs:
 
 
 def read_graphs(conn: psycopg.Connection) -> Graphs:
-    car = RoadGraph(queries.car_graph(conn))
-    foot = RoadGraph([(s, t, ln, ln, ln) for s, t, ln in queries.foot_graph(conn)])
-    return Graphs(out_edges(car), out_edges(foot), queries.node_positions(conn))
+    car = RoadGraph(city_store.car_graph(conn))
+    foot = RoadGraph([(s, t, ln, ln, ln) for s, t, ln in city_store.foot_graph(conn)])
+    return Graphs(out_edges(car), out_edges(foot), city_store.node_positions(conn))
 
 
 def walker(graphs: Graphs, kind: str, rng: random.Random) -> RoadWalk:

@@ -28,6 +28,7 @@ from feeds.pipeline import DUPLICATE, Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import StageEncoder, stage_row
 from geo import queries
+from store import city as city_store
 
 if TYPE_CHECKING:
     from ingest_backlog import Sample
@@ -88,7 +89,7 @@ def ingest_limits(url: str) -> Limits:
     """The limits ``dispatchmap ingest`` runs with: settings, and the city's area."""
     cfg = IngestSettings()
     with psycopg.connect(url) as conn:
-        extent = queries.city_extent(conn)
+        extent = city_store.city_extent(conn)
     m = cfg.area_margin_deg
     area = cfg.bbox() or (
         (extent[0] - m, extent[1] - m, extent[2] + m, extent[3] + m) if extent else None

@@ -52,7 +52,7 @@ from dashboard.app import create_app
 from dispatchmap.cli import load_city
 from dispatchmap.services import free_port
 from dispatchmap.settings import DashboardSettings, PresenceSettings
-from geo import queries
+from store import city as city_store
 from store.db import open_pool
 from store.migrate import upgrade
 
@@ -74,7 +74,7 @@ def top_up(url: str, units: int, seed: int) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     with psycopg.connect(url) as conn:
-        nodes = list(queries.node_positions(conn).values())
+        nodes = list(city_store.node_positions(conn).values())
         row = conn.execute("SELECT count(*) FROM units").fetchone()
         have = int(row[0]) if row else 0
         with conn.cursor() as cur:

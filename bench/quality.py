@@ -53,7 +53,7 @@ from dispatchmap.settings import mqtt_host_port
 from feeds.faults import FaultInjector, sha256
 from feeds.simulator import build_fleet, messages
 from feeds.topics import Topics
-from geo import queries
+from store import city as city_store
 from store import quality as stored_quality
 from store.migrate import upgrade
 
@@ -150,12 +150,12 @@ def simulate(
     """Publish the fleet for ``args.duration`` s as ``dispatchmap simulate`` does;
     (every message published, faults injected by kind, units)."""
     with psycopg.connect(db_url) as conn:
-        roster = queries.roster(conn)[: args.units]
+        roster = city_store.roster(conn)[: args.units]
         fleet = build_fleet(
             roster,
-            queries.car_graph(conn),
-            queries.foot_graph(conn),
-            queries.node_positions(conn),
+            city_store.car_graph(conn),
+            city_store.foot_graph(conn),
+            city_store.node_positions(conn),
             args.seed,
             "devices",
         )

@@ -30,8 +30,8 @@ from dashboard.layout.wall import wall
 from dashboard.reads import ReadSource
 from dashboard.routes import report as report_routes
 from dispatchmap.settings import DashboardSettings, PresenceSettings, VideoSettings
-from geo import queries
 from store import cameras
+from store import city as city_store
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -39,12 +39,12 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 def wall_page(deps: Deps) -> html.Div:
     """Build the wall with the city's static layers read once per page load."""
     with deps.pool.connection() as conn:
-        roads = queries.roads_geojson(conn)
-        beats = queries.beats_geojson(conn)
-        cams = queries.cameras(conn)
+        roads = city_store.roads_geojson(conn)
+        beats = city_store.beats_geojson(conn)
+        cams = cameras.cameras(conn)
         health = {h["camera_id"]: h["status"] for h in cameras.camera_health(conn)}
-        stations = queries.stations(conn)
-        bounds = queries.city_extent(conn)
+        stations = city_store.stations(conn)
+        bounds = city_store.city_extent(conn)
     return wall(
         roads=roads,
         beats=beats,

@@ -18,7 +18,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from dashboard import auth
-from geo import queries
+from store import city as city_store
 
 WATER_URL = "/basemap/water.geojson"
 BUILDINGS_URL = "/basemap/buildings.geojson"
@@ -41,8 +41,10 @@ def _geojson(
 def install(server: flask.Flask, pool: ConnectionPool, *, demo: bool) -> None:
     """Add GET ``WATER_URL`` and ``BUILDINGS_URL`` to ``server``."""
     server.add_url_rule(
-        WATER_URL, "basemap_water", lambda: _geojson(pool, demo, queries.water_geojson)
+        WATER_URL, "basemap_water", lambda: _geojson(pool, demo, city_store.water_geojson)
     )
     server.add_url_rule(
-        BUILDINGS_URL, "basemap_buildings", lambda: _geojson(pool, demo, queries.buildings_geojson)
+        BUILDINGS_URL,
+        "basemap_buildings",
+        lambda: _geojson(pool, demo, city_store.buildings_geojson),
     )

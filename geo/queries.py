@@ -24,42 +24,6 @@ def _rows(conn: psycopg.Connection, name: str, params: Any = None) -> list[dict[
         return cur.execute(sql(name), params).fetchall()
 
 
-def roads_geojson(conn: psycopg.Connection) -> dict[str, Any]:
-    """All road edges as a GeoJSON FeatureCollection with ``highway`` and ``name``."""
-    row = conn.execute(sql("roads_geojson")).fetchone()
-    return row[0] if row else {"type": "FeatureCollection", "features": []}
-
-
-def water_geojson(conn: psycopg.Connection) -> dict[str, Any]:
-    """Water areas as a FeatureCollection of (Multi)Polygons with ``kind`` and
-    ``name``, largest first; empty where the city's extract has none."""
-    row = conn.execute(sql("water_geojson")).fetchone()
-    return row[0] if row else {"type": "FeatureCollection", "features": []}
-
-
-def buildings_geojson(conn: psycopg.Connection, tolerance_deg: float = 5e-6) -> dict[str, Any]:
-    """Building outlines as a FeatureCollection with no properties, simplified
-    by ``tolerance_deg`` degrees (topology kept); empty where there are none."""
-    row = conn.execute(sql("buildings_geojson"), {"tolerance_deg": tolerance_deg}).fetchone()
-    return row[0] if row else {"type": "FeatureCollection", "features": []}
-
-
-def beats_geojson(conn: psycopg.Connection) -> dict[str, Any]:
-    """Beats as a FeatureCollection (``id``, ``name``)."""
-    row = conn.execute(sql("beats_geojson")).fetchone()
-    return row[0] if row else {"type": "FeatureCollection", "features": []}
-
-
-def stations(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Stations with ``lon``/``lat`` in WGS84 degrees."""
-    return _rows(conn, "stations")
-
-
-def cameras(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Cameras with position, ``bearing_deg``, ``fov_deg``, ``range_m`` and ``stream_url``."""
-    return _rows(conn, "cameras")
-
-
 def unit_positions(conn: psycopg.Connection, now: datetime) -> list[dict[str, Any]]:
     """Every roster unit with its latest fix (``lon``/``lat`` None if it never
     reported), ``fix_age_s`` measured against ``now``, and its roster details."""
@@ -109,33 +73,6 @@ def unit_changes(
 _VERSION_COLUMNS = ("snapshot_xmin", "units_with_fix")
 
 
-def city_extent(conn: psycopg.Connection) -> tuple[float, float, float, float] | None:
-    """(min_lon, min_lat, max_lon, max_lat) of the road network; None when empty."""
-    row = conn.execute(sql("city_extent")).fetchone()
-    return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
-
-
-def car_graph(conn: psycopg.Connection) -> list[tuple[int, int, float, float, float]]:
-    """Car edges as (source, target, cost_s, reverse_cost_s, length_m); -1 cost = closed."""
-    return conn.execute(sql("car_graph")).fetchall()
-
-
-def foot_graph(conn: psycopg.Connection) -> list[tuple[int, int, float]]:
-    """Foot edges as (source, target, length_m), both directions walkable."""
-    return conn.execute(sql("foot_graph")).fetchall()
-
-
-def node_positions(conn: psycopg.Connection) -> dict[int, tuple[float, float]]:
-    """Road node id -> (lon, lat)."""
-    return {int(i): (x, y) for i, x, y in conn.execute(sql("node_positions"))}
-
-
-def roster(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Units with their devices: ``gps_device``/``gps_format``, ``radio_device``,
-    ``phone_device`` (None where absent), and the home beat's polygon as WKT."""
-    return _rows(conn, "roster")
-
-
 def device_presence(
     conn: psycopg.Connection, now: datetime, stale_s: float, offline_s: float
 ) -> list[dict[str, Any]]:
@@ -149,13 +86,6 @@ def unit_presence(
 ) -> list[dict[str, Any]]:
     """Every roster unit with its newest fix's age and ``presence``."""
     return _rows(conn, "unit_presence", {"now": now, "stale_s": stale_s, "offline_s": offline_s})
-
-
-def cameras_near(
-    conn: psycopg.Connection, lon: float, lat: float, limit_m: float
-) -> list[dict[str, Any]]:
-    """Cameras within ``limit_m`` metres of (lon, lat), nearest first, with ``distance_m``."""
-    return _rows(conn, "cameras_near", {"lon": lon, "lat": lat, "limit_m": limit_m})
 
 
 def untied_devices(

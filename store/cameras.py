@@ -65,3 +65,20 @@ def camera_stream(conn: psycopg.Connection, camera_id: str) -> str | None:
     """``camera_id``'s stream URL, or None when there is no such camera."""
     row = conn.execute(_sql("camera_stream"), {"camera_id": camera_id}).fetchone()
     return None if row is None else str(row[0])
+
+
+def _rows(conn: psycopg.Connection, query: str, params: Any = None) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def cameras(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Cameras with position, ``bearing_deg``, ``fov_deg``, ``range_m`` and ``stream_url``."""
+    return _rows(conn, _sql("cameras"))
+
+
+def cameras_near(
+    conn: psycopg.Connection, lon: float, lat: float, limit_m: float
+) -> list[dict[str, Any]]:
+    """Cameras within ``limit_m`` metres of (lon, lat), nearest first, with ``distance_m``."""
+    return _rows(conn, _sql("cameras_near"), {"lon": lon, "lat": lat, "limit_m": limit_m})

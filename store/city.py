@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from store import statements
 
@@ -104,3 +105,66 @@ def upsert_device(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, 
     """Insert or update devices: (id, unit_id, kind, format)."""
     with conn.cursor() as cur:
         cur.executemany(_sql("upsert_device"), list(rows))
+
+
+def _rows(conn: psycopg.Connection, query: str, params: Any = None) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def roads_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """All road edges as a GeoJSON FeatureCollection with ``highway`` and ``name``."""
+    row = conn.execute(_sql("roads_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def water_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """Water areas as a FeatureCollection of (Multi)Polygons with ``kind`` and
+    ``name``, largest first; empty where the city's extract has none."""
+    row = conn.execute(_sql("water_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def buildings_geojson(conn: psycopg.Connection, tolerance_deg: float = 5e-6) -> dict[str, Any]:
+    """Building outlines as a FeatureCollection with no properties, simplified
+    by ``tolerance_deg`` degrees (topology kept); empty where there are none."""
+    row = conn.execute(_sql("buildings_geojson"), {"tolerance_deg": tolerance_deg}).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def beats_geojson(conn: psycopg.Connection) -> dict[str, Any]:
+    """Beats as a FeatureCollection (``id``, ``name``)."""
+    row = conn.execute(_sql("beats_geojson")).fetchone()
+    return row[0] if row else {"type": "FeatureCollection", "features": []}
+
+
+def stations(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Stations with ``lon``/``lat`` in WGS84 degrees."""
+    return _rows(conn, _sql("stations"))
+
+
+def city_extent(conn: psycopg.Connection) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of the road network; None when empty."""
+    row = conn.execute(_sql("city_extent")).fetchone()
+    return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def car_graph(conn: psycopg.Connection) -> list[tuple[int, int, float, float, float]]:
+    """Car edges as (source, target, cost_s, reverse_cost_s, length_m); -1 cost = closed."""
+    return conn.execute(_sql("car_graph")).fetchall()
+
+
+def foot_graph(conn: psycopg.Connection) -> list[tuple[int, int, float]]:
+    """Foot edges as (source, target, length_m), both directions walkable."""
+    return conn.execute(_sql("foot_graph")).fetchall()
+
+
+def node_positions(conn: psycopg.Connection) -> dict[int, tuple[float, float]]:
+    """Road node id -> (lon, lat)."""
+    return {int(i): (x, y) for i, x, y in conn.execute(_sql("node_positions"))}
+
+
+def roster(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Units with their devices: ``gps_device``/``gps_format``, ``radio_device``,
+    ``phone_device`` (None where absent), and the home beat's polygon as WKT."""
+    return _rows(conn, _sql("roster"))

@@ -15,11 +15,11 @@ from typing import Any
 
 import psycopg
 
-from geo import queries
 from geo.cameras import rank_for
 from geo.coverage import Coverage, coverage, coverage_units, with_coverage
 from geo.dispatch import Rules, Suggestions
 from geo.routing import Router
+from store import cameras as camera_store
 from store import orders as order_store
 from usecases import incidents as inc
 from usecases import shown_sets
@@ -74,7 +74,7 @@ def incident_view(
         }
         for e in shown.excluded
     ]
-    near = queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M)
+    near = camera_store.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M)
     return IncidentView(
         incident=row,
         suggestions=shown,

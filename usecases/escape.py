@@ -6,15 +6,18 @@ from typing import Any
 
 import psycopg
 
-from geo import queries
 from geo.escape import Camera, escape_cameras, foot_edges
 from geo.routing import RoadGraph, Router
+from store import cameras as camera_store
+from store import city as city_store
 from store import incidents as incident_store
 
 
 def load_foot_router(conn: psycopg.Connection) -> Router:
     """The foot router (seconds at geo.escape.FLEE_FOOT_KMH) over the loaded paths."""
-    return Router(RoadGraph(foot_edges(queries.foot_graph(conn))), queries.node_positions(conn))
+    return Router(
+        RoadGraph(foot_edges(city_store.foot_graph(conn))), city_store.node_positions(conn)
+    )
 
 
 def escape_rows(
@@ -27,7 +30,7 @@ def escape_rows(
     row = incident_store.incident(conn, incident_id)
     if row is None:
         return []
-    rows = {c["id"]: c for c in queries.cameras(conn)}
+    rows = {c["id"]: c for c in camera_store.cameras(conn)}
     cams = [
         Camera(c["id"], c["lon"], c["lat"], c["bearing_deg"], c["fov_deg"], c["range_m"])
         for c in rows.values()

@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 
-from geo import queries
 from geo.dispatch import Incident, Rules, Suggestions, suggest
 from geo.intake import CHANGEABLE, Closing, NewIncident, parse_closing, parse_incident
 from geo.routing import RoadGraph, Router
@@ -27,6 +26,7 @@ from geo.status import (
     manual_change,
     next_status,
 )
+from store import city as city_store
 from store import incidents as incident_store
 from store import orders as order_store
 
@@ -71,7 +71,7 @@ class Applied:
 
 def load_router(conn: psycopg.Connection) -> Router:
     """The car router over the loaded road network (built once per process)."""
-    return Router(RoadGraph(queries.car_graph(conn)), queries.node_positions(conn))
+    return Router(RoadGraph(city_store.car_graph(conn)), city_store.node_positions(conn))
 
 
 def rules_for(conn: psycopg.Connection, max_fix_age_s: float, top_k: int = 5) -> Rules:

@@ -21,6 +21,7 @@ from dashboard.callbacks import (
 from dashboard.deps import Deps
 from dashboard.layout import desk as layout
 from geo import queries
+from store import city as city_store
 from store import incidents as incident_store
 
 
@@ -29,8 +30,8 @@ def page(deps: Deps) -> html.Div:
     with deps.pool.connection() as conn:
         types = incident_store.incident_type_list(conn)
         units = queries.unit_positions(conn, datetime.now(UTC))
-        roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
-        bounds = queries.city_extent(conn)
+        roads, beats = city_store.roads_geojson(conn), city_store.beats_geojson(conn)
+        bounds = city_store.city_extent(conn)
         dispositions = incident_store.dispositions(conn)
     return layout.desk(
         user=user.name if user else "?",

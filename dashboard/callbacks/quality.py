@@ -22,7 +22,8 @@ from dashboard.layout import quality as layout
 from dashboard.layout import quality_drill
 from dashboard.layout.quality_feeds import feed_cards
 from dispatchmap.settings import IngestSettings
-from geo import quality, queries
+from geo import quality
+from store import city as city_store
 from store import quality as stored
 from usecases.quality import Snapshot, quality_snapshot
 
@@ -79,8 +80,8 @@ def page(deps: Deps) -> html.Div:
     auth.require(deps.pool, RIGHT, "view_quality")
     snap = read_snapshot(deps, datetime.now(UTC))
     with deps.read() as conn:
-        roads = queries.roads_geojson(conn)
-        bounds = queries.city_extent(conn)
+        roads = city_store.roads_geojson(conn)
+        bounds = city_store.city_extent(conn)
     return layout.quality_page(
         **_parts(deps, snap), roads=roads, bounds=bounds, refresh_ms=REFRESH_MS
     )

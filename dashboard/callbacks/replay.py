@@ -18,8 +18,8 @@ from dashboard import replay_views as rviews
 from dashboard.deps import Deps
 from dashboard.layout import replay as layout
 from dashboard.routes import replay as replay_routes
-from geo import queries
 from geo.replay_window import MAX_WINDOW_S
+from store import city as city_store
 from store import replay as history
 
 INCIDENT_CHOICES = 200
@@ -35,8 +35,8 @@ def page(deps: Deps) -> html.Div:
     user = auth.current_user(deps.pool)
     with deps.read() as conn:
         incidents = history.recent_incidents(conn, INCIDENT_CHOICES)
-        roads, beats = queries.roads_geojson(conn), queries.beats_geojson(conn)
-        bounds = queries.city_extent(conn)
+        roads, beats = city_store.roads_geojson(conn), city_store.beats_geojson(conn)
+        bounds = city_store.city_extent(conn)
     choices = [
         {
             "id": r["id"],

@@ -10,7 +10,6 @@ from dash import Dash, Input, Output, no_update
 from dashboard import auth, checks, ids, views
 from dashboard.deps import Deps
 from dashboard.layout.video import camera_health_table, escape_geojson, video_grid
-from geo import queries
 from geo.cameras import rank_for
 from geo.routing import Router
 from store import cameras
@@ -30,7 +29,7 @@ def register(app: Dash, deps: Deps) -> None:
             return no_update
         with deps.read() as conn:
             health = {h["camera_id"]: h["status"] for h in cameras.camera_health(conn)}
-            return views.cameras_geojson(queries.cameras(conn), health)
+            return views.cameras_geojson(cameras.cameras(conn), health)
 
     @app.callback(Output(ids.QUALITY_CAMERAS, "children"), Input(ids.QUALITY_TICK, "n_intervals"))
     def quality_cameras(_n: int | None) -> Any:
@@ -67,7 +66,7 @@ def covering_cameras(deps: Deps, incident_id: int) -> list[dict[str, Any]]:
         row = incident_store.incident(conn, incident_id)
         if row is None:
             return []
-        near = queries.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M)
+        near = cameras.cameras_near(conn, row["lon"], row["lat"], CAMERA_SEARCH_M)
         health = {h["camera_id"]: h["status"] for h in cameras.camera_health(conn)}
     return [{**c, "health": health.get(c["id"])} for c in rank_for(near, row["lon"], row["lat"])]
 

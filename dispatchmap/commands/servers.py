@@ -87,10 +87,10 @@ def _city_area(database_url: str, margin_deg: float) -> tuple[float, float, floa
     """The road network's extent grown by ``margin_deg``; None if no city is loaded."""
     import psycopg
 
-    from geo import queries
+    from store import city as city_store
 
     with psycopg.connect(database_url) as conn:
-        extent = queries.city_extent(conn)
+        extent = city_store.city_extent(conn)
     if extent is None:
         return None
     a, b, c, d = extent
@@ -105,16 +105,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from feeds.faults import FaultInjector
     from feeds.simulator import Inbox, build_fleet, call_places, drive
     from feeds.topics import Topics
-    from geo import queries
+    from store import city as city_store
 
     servers, topic_cfg = ServerSettings(), TopicSettings()
     with psycopg.connect(require(servers.database_url, "DATABASE_URL")) as conn:
-        roster = queries.roster(conn)[: args.units]
+        roster = city_store.roster(conn)[: args.units]
         fleet = build_fleet(
             roster,
-            queries.car_graph(conn),
-            queries.foot_graph(conn),
-            queries.node_positions(conn),
+            city_store.car_graph(conn),
+            city_store.foot_graph(conn),
+            city_store.node_positions(conn),
             args.seed,
             args.formats,
         )
@@ -325,7 +325,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dispatchmap.settings import ServerSettings, TopicSettings
     from feeds.broker_auth import DISPATCH_USER, ingest_user
     from feeds.topics import Topics
-    from geo import queries
+    from store import city as city_store
     from store.migrate import upgrade
 
     settings, topic_cfg = ServerSettings(), TopicSettings()
@@ -333,11 +333,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         database_url = runtime.database(settings, stack)
         with psycopg.connect(database_url) as conn:
             upgrade(conn)
-            empty = queries.city_extent(conn) is None
+            empty = city_store.city_extent(conn) is None
         if empty or args.reload_city:
             print(load_city(database_url, None, None, 1), flush=True)
         with psycopg.connect(database_url) as conn:
-            roster = queries.roster(conn)
+            roster = city_store.roster(conn)
         topics = Topics(topic_cfg.prefix, topic_cfg.owntracks_prefix)
         broker = runtime.broker(settings, stack, roster, topics)
         demo_login = _demo_user(database_url)

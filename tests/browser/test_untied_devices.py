@@ -10,6 +10,7 @@ import psycopg
 
 from dispatchmap.settings import DashboardSettings
 from geo import queries
+from store import city as city_store
 from tests.conftest import wait_until
 from tests.helpers import publish_all, publisher, running_ingest
 
@@ -19,7 +20,7 @@ MARKER = f'.leaflet-marker-icon[title="{DEVICE}"]'
 
 def city_centre(db_url: str) -> tuple[float, float]:
     with psycopg.connect(db_url) as conn:
-        extent = queries.city_extent(conn)
+        extent = city_store.city_extent(conn)
     assert extent is not None
     return (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
 

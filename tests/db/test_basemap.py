@@ -9,8 +9,9 @@ from pathlib import Path
 import pyrosm
 
 from dashboard.basemap import BUILDINGS_URL, WATER_URL
-from geo import access, queries
+from geo import access
 from geo.osm import BasemapAreas, read_basemap
+from store import city as city_store
 from usecases.city import load_basemap
 
 
@@ -50,17 +51,17 @@ def test_extract_without_water_loads_and_empty_areas_empty_the_tables(conn):
     kotka = read_basemap(Path(pyrosm.get_data("test_pbf")))
     assert kotka.water == [] and len(kotka.buildings) >= 2000
     assert load_basemap(conn, kotka) == (0, len(kotka.buildings))
-    assert queries.water_geojson(conn) == {"type": "FeatureCollection", "features": []}
+    assert city_store.water_geojson(conn) == {"type": "FeatureCollection", "features": []}
     assert load_basemap(conn, BasemapAreas([], [])) == (0, 0)
     assert counts(conn) == (0, 0)
-    assert queries.buildings_geojson(conn) == {"type": "FeatureCollection", "features": []}
+    assert city_store.buildings_geojson(conn) == {"type": "FeatureCollection", "features": []}
 
 
 def test_geojson_for_drawing_is_whole_and_small(conn):
     import json
 
-    water = queries.water_geojson(conn)
-    buildings = queries.buildings_geojson(conn)
+    water = city_store.water_geojson(conn)
+    buildings = city_store.buildings_geojson(conn)
     assert len(water["features"]) == counts(conn)[0]
     assert len(buildings["features"]) == counts(conn)[1]
     types = {f["geometry"]["type"] for f in water["features"] + buildings["features"]}
@@ -69,7 +70,7 @@ def test_geojson_for_drawing_is_whole_and_small(conn):
     assert areas[0]["name"] == "Töölönlahti"  # the largest first, under the ponds
     # Simplified for drawing: smaller than the stored outlines, far under 2 MB.
     size = len(json.dumps(buildings, separators=(",", ":")))
-    full = len(json.dumps(queries.buildings_geojson(conn, 0.0), separators=(",", ":")))
+    full = len(json.dumps(city_store.buildings_geojson(conn, 0.0), separators=(",", ":")))
     assert size < 0.9 * full and size < 400_000
 
 

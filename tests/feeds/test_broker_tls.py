@@ -30,7 +30,7 @@ from feeds.broker_auth import (
     write_broker_auth,
 )
 from feeds.topics import Topics
-from geo import queries
+from store import city as city_store
 from tests.conftest import wait_until
 
 
@@ -104,7 +104,7 @@ class TlsBroker(NamedTuple):
 def tls_broker(db_url: str, tmp_path: Path) -> Iterator[TlsBroker]:
     certs = make_certs(tmp_path / "certs")
     with psycopg.connect(db_url) as conn:
-        roster = [{k: str(v or "") for k, v in row.items()} for row in queries.roster(conn)]
+        roster = [{k: str(v or "") for k, v in row.items()} for row in city_store.roster(conn)]
     auth = write_broker_auth(roster, tmp_path / "auth", Topics(), ingest_workers=1)
     with ProductionMosquitto(tmp_path / "broker", auth, tls=certs) as mq:
         assert mq.tls is not None

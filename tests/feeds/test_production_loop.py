@@ -20,8 +20,8 @@ from dispatchmap import runtime
 from dispatchmap.settings import ServerSettings, mqtt_host_port
 from feeds.broker_auth import DISPATCH_USER, GATEWAY_USER, ingest_user, read_known_passwords
 from feeds.topics import Topics
-from geo import queries
 from store import alarms as alarm_store
+from store import city as city_store
 from store import incidents as incident_store
 from tests.conftest import wait_until
 from tests.feeds.test_broker_acl import NOT_AUTHORIZED, Probe
@@ -50,7 +50,7 @@ def broker(db_url: str, tmp_path) -> Iterator[Broker]:
         database_url=db_url, mqtt_url=None, state_dir=tmp_path / "state"
     )
     with psycopg.connect(db_url) as conn:
-        roster = queries.roster(conn)
+        roster = city_store.roster(conn)
     with contextlib.ExitStack() as stack:
         found = runtime.broker(settings, stack, roster, TOPICS)
         assert found.credentials_csv is not None
