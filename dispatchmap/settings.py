@@ -163,6 +163,13 @@ class IngestSettings(BaseSettings):
     area: str | None = None
     area_margin_deg: float = Field(default=0.05, ge=0)
     metrics_port: int = Field(default=9108, ge=0, le=65535)  # 0: no /metrics endpoint
+    # Feeds (format names, comma separated, e.g. "owntracks") whose every device
+    # gives GCJ-02; single devices are marked in the roster (gps_coords).
+    gcj02_formats: str = ""
+
+    def gcj02_format_set(self) -> frozenset[str]:
+        """``gcj02_formats`` as a set of format names."""
+        return frozenset(p.strip() for p in self.gcj02_formats.split(",") if p.strip())
 
     @field_validator("area")
     @classmethod

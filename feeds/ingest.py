@@ -184,7 +184,7 @@ class IngestWorker:
         )
         if prepared is None:
             return None
-        return [self.pipeline.process(m, self.writer.kinds) for m in batch]
+        return [self.pipeline.process(m, self.writer.kinds, self.writer.gcj02) for m in batch]
 
     def _prepare(self, batch: list[Message]) -> bool:
         """Register the batch's devices and seed the jump step; False if the

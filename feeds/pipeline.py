@@ -8,8 +8,8 @@ I/O, so every step tests alone; the writer stores what comes out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from feeds.decoders import (
@@ -28,6 +28,7 @@ from feeds.decoders import (
 )
 from feeds.topics import Topics
 from geo.earth import distance_m
+from geo.gcj02 import gcj02_to_wgs84, out_of_china
 
 UNKNOWN_TOPIC = "unknown_topic"
 OUT_OF_RANGE = "out_of_range"
@@ -221,6 +222,15 @@ def _jump(prev: LastFix, fix: PositionReport, max_kmh: float, min_m: float) -> s
     return None
 
 
+def from_gcj02(fix: Fix) -> Fix:
+    """The fix in WGS84, its GCJ-02 values kept in ``raw_lat``/``raw_lon``;
+    unchanged outside China, where GCJ-02 is WGS84."""
+    if out_of_china(fix.lat, fix.lon):
+        return fix
+    lat, lon = gcj02_to_wgs84(fix.lat, fix.lon)
+    return replace(fix, lat=lat, lon=lon, raw_lat=fix.lat, raw_lon=fix.lon)
+
+
 def _undated(decode: Callable[[str, bytes], Sequence[Decoded]]) -> Decoder:
     return lambda device_id, payload, received_at: decode(device_id, payload)
 
@@ -246,7 +256,10 @@ class Pipeline:
         topics: Topics,
         limits: Limits,
         decoders: dict[str, Decoder] | None = None,
+        gcj02_formats: Collection[str] = (),
     ) -> None:
+        """``gcj02_formats``: feeds (format names) whose every device gives GCJ-02."""
+        self.gcj02_formats = frozenset(gcj02_formats)
         self.topics = topics
         self.limits = limits
         self.decoders = decoders if decoders is not None else default_decoders()
@@ -262,10 +275,16 @@ class Pipeline:
             rejection = self.jumps.check(fix, max_kmh, self.limits.jump_min_m)
         return rejection
 
-    def process(self, message: Message, kinds: Mapping[str, str | None] | None = None) -> Outcome:
+    def process(
+        self,
+        message: Message,
+        kinds: Mapping[str, str | None] | None = None,
+        gcj02_devices: Collection[str] = (),
+    ) -> Outcome:
         """One message through every step. ``kinds`` maps device id -> unit kind
         (car, motorbike, foot) for the GPS-jump limits; unknown devices get the
-        loosest limit."""
+        loosest limit. Fixes of ``gcj02_devices`` (and of ``gcj02_formats``) are
+        converted from GCJ-02 to WGS84 before they are checked."""
         outcome = Outcome(message)
         route = self.topics.route(message.topic)
         if route is None:
@@ -284,6 +303,8 @@ class Pipeline:
         except Exception as exc:  # a decoder bug must not stop the ingest: keep the message
             outcome.rejection = Rejection(UNDECODABLE, f"decoder error: {exc!r}"[:500])
             return outcome
+        if route.device_id in gcj02_devices or route.format in self.gcj02_formats:
+            decoded = [from_gcj02(d) if isinstance(d, Fix) else d for d in decoded]
         return self._sort(outcome, decoded, (kinds or {}).get(route.device_id))
 
     def _sort(self, outcome: Outcome, decoded: Sequence[Decoded], kind: str | None) -> Outcome:

@@ -35,6 +35,7 @@ from feeds.pipeline import (
     Rejection,
 )
 from geo import queries
+from store import coords
 from store.values import jsonb_text
 
 _STAGE_TYPES = (
@@ -119,6 +120,8 @@ class Writer:
         self._devices: dict[str, str | None] = {}
         self.kinds: dict[str, str | None] = {}
         """Device id -> kind (car, motorbike, foot) of its unit, None if not on the roster."""
+        self.gcj02: set[str] = set()
+        """Devices marked as giving GCJ-02 (converted by the pipeline)."""
         self._encoder = StageEncoder()
         self._stage_pid = 0  # the backend whose session holds position_stage
         self._asked: set[str] = set()  # devices whose stored last fix was looked up
@@ -135,6 +138,7 @@ class Writer:
         rows = conn.execute(queries.sql("device_units")).fetchall()
         self._devices = {str(d): u for d, u, _ in rows}
         self.kinds = {str(d): k for d, _, k in rows}
+        self.gcj02 = coords.gcj02_devices(conn)
 
     def prepare(
         self, conn: psycopg.Connection, pipeline: Pipeline, batch: Sequence[Message]
@@ -184,6 +188,7 @@ class Writer:
         staged = batch if isinstance(batch, Staged) else self.stage(batch)
         self._ensure_partitions(conn, staged.days)
         missing = self._write_positions(conn, staged)
+        coords.insert_raw_coords(conn, _raw_rows(staged, missing))
         positions, duplicates = self._mark_duplicates(conn, staged, missing)
         events = self._write_events(conn, staged.outcomes)
         quarantined = self._write_quarantine(conn, staged.outcomes)
@@ -283,6 +288,15 @@ class Writer:
 SAME_PLACE_DEG = 1e-5
 
 
+def _raw_rows(staged: Staged, missing: set[int]) -> list[tuple[str, datetime, float, float]]:
+    """(device_id, fix_at, raw_lon, raw_lat) of the converted fixes just stored."""
+    return [
+        (f.device_id, f.fix_at, f.raw_lon, f.raw_lat)
+        for n, (_, f) in enumerate(staged.fixes)
+        if f.raw_lon is not None and f.raw_lat is not None and n not in missing
+    ]
+
+
 def _stored_fixes(
     conn: psycopg.Connection, fixes: Sequence[PositionReport]
 ) -> dict[tuple[str, datetime], tuple[float, float]]:
@@ -309,5 +323,5 @@ def ingest_batch(
 ) -> tuple[list[Outcome], BatchResult]:
     """Prepare, process and store one batch in the caller's transaction."""
     writer.prepare(conn, pipeline, batch)
-    outcomes = [pipeline.process(m, writer.kinds) for m in batch]
+    outcomes = [pipeline.process(m, writer.kinds, writer.gcj02) for m in batch]
     return outcomes, writer.write(conn, outcomes)

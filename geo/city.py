@@ -178,3 +178,12 @@ def device_rows(furniture: Furniture) -> list[tuple[str, str, str, str]]:
         if u.gps_device:
             rows.append((u.gps_device, u.id, "gps", u.gps_format))
     return rows
+
+
+def gcj02_devices(furniture: Furniture) -> list[str]:
+    """Vehicle trackers the roster marks as giving GCJ-02 (column ``gps_coords``).
+    Raises ``ValueError`` for a value other than empty, ``wgs84`` or ``gcj02``."""
+    bad = sorted({u.gps_coords for u in furniture.roster} - {"", "wgs84", "gcj02"})
+    if bad:
+        raise ValueError(f"roster gps_coords must be wgs84 or gcj02, not {bad}")
+    return [u.gps_device for u in furniture.roster if u.gps_device and u.gps_coords == "gcj02"]

@@ -63,6 +63,7 @@ class RosterUnit:
     gps_device: str
     gps_format: str
     phone_device: str
+    gps_coords: str = "wgs84"  # "gcj02": the device reports Chinese map SDK coordinates
 
 
 def car_degree(net: RoadNetwork) -> dict[int, int]:

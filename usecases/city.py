@@ -14,6 +14,7 @@ from geo.city import (
     building_rows,
     camera_rows,
     device_rows,
+    gcj02_devices,
     read_furniture,
     road_edge_rows,
     road_node_rows,
@@ -21,7 +22,7 @@ from geo.city import (
     water_rows,
 )
 from geo.osm import BasemapAreas, RoadNetwork
-from store import city
+from store import city, coords
 
 SAMPLE_FURNITURE = Path(__file__).resolve().parents[1] / "data" / "helsinki"
 
@@ -45,6 +46,7 @@ def load_basemap(conn: psycopg.Connection, areas: BasemapAreas) -> tuple[int, in
 def load_furniture(conn: psycopg.Connection, furniture: Furniture) -> None:
     """Replace station and cameras; upsert beats, units and devices (live state and
     history of units that stay on the roster are kept)."""
+    gcj02 = gcj02_devices(furniture)  # refuses a bad roster before anything is written
     st = furniture.station
     city.delete_stations(conn)
     city.replace_station(conn, st.id, st.name, st.phone, st.lon, st.lat)
@@ -53,6 +55,7 @@ def load_furniture(conn: psycopg.Connection, furniture: Furniture) -> None:
     city.insert_camera(conn, camera_rows(furniture))
     city.upsert_unit(conn, unit_rows(furniture))
     city.upsert_device(conn, device_rows(furniture))
+    coords.mark_roster_coords(conn, gcj02)
     city.delete_unused_beats(conn, [b.id for b in furniture.beats])
 
 

@@ -61,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         mqtt_port=port,
         database_url=db_url,
         topics=topics,
-        pipeline=Pipeline(topics, limits),
+        pipeline=Pipeline(topics, limits, gcj02_formats=ingest.gcj02_format_set()),
         client_id=mqtt_client_id(args.client_id or ingest.client_id, mqtt_url, INGEST_CLIENT),
         share_group=ingest.share_group,
         batch_max=ingest.batch_max,

@@ -46,7 +46,9 @@ class PositionReport:
     ``lat``/``lon`` are WGS84 degrees; ``fix_at`` is the time of the fix
     (timezone-aware UTC), not the time it was received, except when the
     report carries no time at all (a TETRA LIP short report): then ``fix_at``
-    is when it was received and ``timed_by_receipt`` is True. Optional values
+    is when it was received and ``timed_by_receipt`` is True. A fix converted
+    from GCJ-02 keeps the device's own values in ``raw_lat``/``raw_lon``
+    (None otherwise). Optional values
     are ``None`` when the device did not say (never 0 as a stand-in).
     """
 
@@ -61,6 +63,8 @@ class PositionReport:
     sats: int | None = None
     seq: int | None = None
     timed_by_receipt: bool = False
+    raw_lat: float | None = None
+    raw_lon: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ GRANT USAGE ON SEQUENCE events_id_seq, audit_log_id_seq
 -- Ingest (feeds/writer.py): positions history and latest state, unknown
 -- devices, device events, the quarantine; the city's extent at start.
 GRANT SELECT ON units, devices, road_edges TO dm_ingest;
-GRANT SELECT, INSERT ON positions, devices, device_events, quarantine TO dm_ingest;
+GRANT SELECT, INSERT ON positions, devices, device_events, quarantine, position_raw_coords
+    TO dm_ingest;
 GRANT SELECT, INSERT, UPDATE ON device_latest, unit_latest TO dm_ingest;
 GRANT USAGE ON SEQUENCE device_events_id_seq, quarantine_id_seq TO dm_ingest;
 GRANT EXECUTE ON FUNCTION ensure_position_partitions(date, date) TO dm_ingest;
@@ -36,7 +37,8 @@ GRANT USAGE ON SEQUENCE incidents_id_seq, alarms_id_seq, quarantine_id_seq TO dm
 -- incidents, orders, unit status and alarms; users, sessions, wall tokens.
 GRANT SELECT ON road_nodes, road_edges, stations, beats, cameras, units, devices,
     positions, device_latest, unit_latest, quarantine, device_events, incident_types,
-    incident_clock, water_areas, buildings, dispositions TO dm_dashboard;
+    incident_clock, water_areas, buildings, dispositions, position_raw_coords
+    TO dm_dashboard;
 GRANT SELECT, INSERT, UPDATE ON incidents, orders, alarms, users, sessions, wall_tokens
     TO dm_dashboard;
 GRANT UPDATE (status, status_since, status_reason) ON units TO dm_dashboard;

@@ -1,0 +1,1 @@
+SELECT id FROM devices WHERE coords = 'gcj02'
