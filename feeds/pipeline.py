@@ -222,7 +222,7 @@ def _jump(prev: LastFix, fix: PositionReport, max_kmh: float, min_m: float) -> s
     return None
 
 
-def from_gcj02(fix: Fix) -> Fix:
+def from_gcj02(fix: PositionReport) -> PositionReport:
     """The fix in WGS84, its GCJ-02 values kept in ``raw_lat``/``raw_lon``;
     unchanged outside China, where GCJ-02 is WGS84."""
     if out_of_china(fix.lat, fix.lon):
@@ -304,7 +304,7 @@ class Pipeline:
             outcome.rejection = Rejection(UNDECODABLE, f"decoder error: {exc!r}"[:500])
             return outcome
         if route.device_id in gcj02_devices or route.format in self.gcj02_formats:
-            decoded = [from_gcj02(d) if isinstance(d, Fix) else d for d in decoded]
+            decoded = [from_gcj02(d) if isinstance(d, PositionReport) else d for d in decoded]
         return self._sort(outcome, decoded, (kinds or {}).get(route.device_id))
 
     def _sort(self, outcome: Outcome, decoded: Sequence[Decoded], kind: str | None) -> Outcome:
