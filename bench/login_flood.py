@@ -31,8 +31,8 @@ import psycopg
 
 from dispatchmap.runtime import create_database
 from dispatchmap.services import EmbeddedPostgres, free_port, wait_for_port
-from geo import access
 from store.migrate import upgrade
+from usecases import access
 
 PASSWORD = "the right password 1"
 

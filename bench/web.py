@@ -56,9 +56,9 @@ from dashboard.layout.wall import SHIFT_REFRESH_MS
 from dispatchmap.cli import load_city
 from dispatchmap.services import EmbeddedMosquitto, free_port, wait_for_port
 from dispatchmap.settings import DashboardSettings
-from geo import access
 from geo.intake import NewIncident
 from store.migrate import upgrade
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long bench password"

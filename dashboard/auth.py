@@ -26,7 +26,8 @@ from werkzeug.wrappers import Response
 
 from dashboard import callback_requests as calls
 from dashboard import signin
-from geo import access
+from geo.access import User, token_hash
+from usecases import access
 
 SESSION_COOKIE = "dm_session"
 WALL_COOKIE = "dm_wall"
@@ -116,7 +117,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def current_user(pool: ConnectionPool) -> access.User | None:
+def current_user(pool: ConnectionPool) -> User | None:
     """The signed-in user of this request (looked up once per request)."""
     if "dm_user" not in flask.g:
         with pool.connection() as conn:
@@ -126,7 +127,7 @@ def current_user(pool: ConnectionPool) -> access.User | None:
     return flask.g.dm_user
 
 
-def require(pool: ConnectionPool, right: str, action: str) -> access.User:
+def require(pool: ConnectionPool, right: str, action: str) -> User:
     """The user if they have ``right``; otherwise audit the refusal and 403."""
     user = current_user(pool)
     if user is None or not user.may(right):
@@ -172,7 +173,7 @@ def note_refusal(pool: ConnectionPool, action: str, detail: dict[str, Any]) -> N
 def session_key() -> str | None:
     """The SHA-256 of this request's session token (as ``sessions`` keys it), or None."""
     token = flask.request.cookies.get(SESSION_COOKIE)
-    return access.token_hash(token) if token else None
+    return token_hash(token) if token else None
 
 
 # Where a sign-in may lead: the app's own pages, nothing else.

@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from geo import access
+from usecases import access
 
 UNCHECKED_PATHS = frozenset({"/healthz"})
 FIXED_HEADERS = {

@@ -23,7 +23,10 @@ from psycopg_pool import ConnectionPool
 
 from dashboard.i18n import t
 from dispatchmap.settings import DashboardSettings
-from geo import access, throttle
+from geo import throttle
+from geo.access import MAX_LOGIN_NAME_CHARS
+from store import access as access_store
+from usecases import access
 
 # A busy server asks the browser to come back after this many seconds.
 BUSY_RETRY_S = 1
@@ -59,17 +62,17 @@ class Gate:
     def attempt(self, pool: ConnectionPool, name: str, password: str, ip: str | None) -> Outcome:
         """Try to sign ``name`` in from address ``ip``; commits its audit rows
         whatever the outcome."""
-        if len(name) > access.MAX_LOGIN_NAME_CHARS:
+        if len(name) > MAX_LOGIN_NAME_CHARS:
             with pool.connection() as conn:
                 access.login(conn, name, password, self.now(), self.lifetime, ip)
                 self._fail(conn, None, ip)
-            limit = access.MAX_LOGIN_NAME_CHARS
+            limit = MAX_LOGIN_NAME_CHARS
             text = t("Name: at most {count} characters.", self.language, count=limit)
             return Outcome(error=text, status=400)
         with pool.connection() as conn:
-            masked = throttle.masked_name(conn, name)
+            masked = access.masked_name(conn, name)
             keys = [throttle.account_key(masked), throttle.address_key(ip)]
-            blocked = throttle.login_blocked_until(conn, keys, self.now())
+            blocked = access_store.login_blocked_until(conn, keys, self.now())
             if blocked is not None:
                 actor = access.login_actor(conn, name)
                 access.audit(
@@ -86,9 +89,9 @@ class Gate:
             with pool.connection() as conn:
                 found = access.login(conn, name, password, self.now(), self.lifetime, ip)
                 if found is not None:
-                    throttle.clear_login_failures(conn, keys[0])
+                    access_store.clear_login_failures(conn, keys[0])
                     window_s = max(self.account.window_s, self.address.window_s)
-                    throttle.forget_old_login_failures(conn, self.now(), window_s)
+                    access_store.forget_old_login_failures(conn, self.now(), window_s)
                     return Outcome(token=found[0])
                 self._fail(conn, masked, ip)
         finally:
@@ -100,7 +103,7 @@ class Gate:
         keyed = [(throttle.address_key(ip), self.address)]
         if masked is not None:
             keyed.append((throttle.account_key(masked), self.account))
-        throttle.record_login_failure(conn, keyed, self.now())
+        access_store.record_login_failure(conn, keyed, self.now())
 
     def _throttled(self, until: datetime) -> Outcome:
         wait_s = max(1, math.ceil((until - self.now()).total_seconds()))

@@ -21,9 +21,9 @@ from werkzeug.exceptions import BadGateway, NotFound
 from dashboard.auth import current_user, refuse, wall_token_held
 from feeds.camera_health import open_stream
 from feeds.camera_sim import CAMERA_ID
-from geo import access
 from geo.video import proxied_playlist, relay_url, segment_name_ok, variant_uri
 from store import cameras
+from usecases import access
 
 log = logging.getLogger(__name__)
 AUDIT_EVERY_S = 60.0

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from dispatchmap.services import free_port, wait_for_port
-from geo import access
 from tests.conftest import wait_until
+from usecases import access
 
 WORKERS = 2
 

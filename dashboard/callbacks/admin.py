@@ -1,6 +1,6 @@
 """Admin page callbacks: ``page(deps)`` builds ``/admin``; ``register(app,
 deps)`` attaches its actions. Each action checks the right on the server
-(:func:`dashboard.auth.require`), calls one function of :mod:`geo.admin`
+(:func:`dashboard.auth.require`), calls one function of :mod:`usecases.admin`
 (which audits it, allowed or refused) and returns a view; the tables are
 read again whenever an action bumps the ``admin-changed`` store."""
 
@@ -16,7 +16,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dashboard import auth, checks, ids
 from dashboard.deps import Deps
 from dashboard.layout import admin as layout
-from geo import access, admin
+from geo.access import AccessError, new_user_errors
+from usecases import access, admin
 
 USERS = "manage_users"
 TOKENS = "manage_wall_tokens"
@@ -70,7 +71,7 @@ def _act(deps: Deps, right: str, run: Callable[..., Any]) -> Any:
     with deps.pool.connection() as conn:
         try:
             return run(conn, user.name, datetime.now(UTC), flask.request.remote_addr)
-        except access.AccessError as exc:
+        except AccessError as exc:
             return exc
 
 
@@ -80,7 +81,7 @@ def _errors(form: str, problems: dict[str, str]) -> list[str]:
 
 
 def _problems(result: Any) -> dict[str, str]:
-    if isinstance(result, access.AccessError):
+    if isinstance(result, AccessError):
         return {result.field or "": str(result)}
     return {}
 
@@ -119,7 +120,7 @@ def register(app: Dash, deps: Deps) -> None:
             USERS,
             lambda conn, actor, now, ip: admin.create_user(conn, actor, name, role, password, ip),
         )
-        problems = {**access.new_user_errors(name, role, password), **_problems(result)}
+        problems = {**new_user_errors(name, role, password), **_problems(result)}
         if problems:
             return *_errors("new", problems), "", no_update, no_update, _bumped()
         return *_errors("new", {}), f"{name} ({role}) added", "", "", _bumped()
@@ -146,7 +147,7 @@ def register(app: Dash, deps: Deps) -> None:
             USERS,
             lambda conn, actor, now, ip: change_user(button, conn, actor, fields, now, ip),
         )
-        if isinstance(result, access.AccessError):
+        if isinstance(result, AccessError):
             return *_errors("user", _problems(result)), "", no_update, _bumped()
         return *_errors("user", {}), result, "", _bumped()
 
@@ -166,7 +167,7 @@ def register(app: Dash, deps: Deps) -> None:
             TOKENS,
             lambda conn, actor, now, ip: access.add_wall_token(conn, label, actor, ip),
         )
-        if isinstance(result, access.AccessError):
+        if isinstance(result, AccessError):
             return *_errors("token", _problems(result)), None, no_update, _bumped()
         url = f"{flask.request.host_url}wall?token={result}"
         return *_errors("token", {}), layout.new_token(label, url), "", _bumped()
@@ -186,7 +187,7 @@ def register(app: Dash, deps: Deps) -> None:
             TOKENS,
             lambda conn, actor, now, ip: admin.revoke_wall_token(conn, actor, token_id, now, ip),
         )
-        if isinstance(result, access.AccessError):
+        if isinstance(result, AccessError):
             return str(result), _bumped()
         return f"wall token {result!r} revoked", _bumped()
 

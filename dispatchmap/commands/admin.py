@@ -76,13 +76,14 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     import psycopg
 
-    from geo import access
+    from geo.access import AccessError
+    from usecases import access
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
     with psycopg.connect(database_url()) as conn:
         try:
             access.add_user(conn, args.name, args.role, password)
-        except access.AccessError as exc:
+        except AccessError as exc:
             sys.exit(f"dispatchmap users add: {exc}")
         access.audit(conn, "cli", "add_user", True, detail={"name": args.name, "role": args.role})
     print(f"user {args.name} ({args.role}) created")
@@ -92,12 +93,13 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 def cmd_wall_token(args: argparse.Namespace) -> int:
     import psycopg
 
-    from geo import access
+    from geo.access import AccessError
+    from usecases import access
 
     with psycopg.connect(database_url()) as conn:
         try:
             token = access.add_wall_token(conn, args.label, "cli")
-        except access.AccessError as exc:
+        except AccessError as exc:
             # Returned, not raised: leaving the block normally commits the
             # refusal's audit row.
             print(f"dispatchmap wall-token: error: {exc}", file=sys.stderr)

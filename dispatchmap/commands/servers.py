@@ -400,7 +400,7 @@ def _demo_user(database_url: str) -> str:
 
     import psycopg
 
-    from geo import access
+    from usecases import access
 
     password = secrets.token_urlsafe(9)
     with psycopg.connect(database_url) as conn:

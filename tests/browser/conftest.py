@@ -80,7 +80,7 @@ def sign_in(db_url: str, dashboard_url: str):
     """``sign_in(page, role)``: create a user with that role and sign in through /login."""
     import psycopg
 
-    from geo import access
+    from usecases import access
 
     def go(tab: Page, role: str, next_path: str = "/desk") -> str:
         name = f"{role}1"

@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from dashboard.auth import WALL_COOKIE
 from dispatchmap.settings import DashboardSettings
-from geo import access
 from tests.helpers import http_status, served_dashboard
+from usecases import access
 
 PASSWORD = "a long admin password"
 

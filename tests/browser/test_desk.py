@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from geo import access
 from tests.conftest import wait_until
 from tests.helpers import (
     Inbox,
@@ -21,6 +20,7 @@ from tests.helpers import (
     running_dispatcher,
     running_ingest,
 )
+from usecases import access
 
 
 def test_dispatcher_creates_dispatches_and_sees_the_acknowledgement(

@@ -18,11 +18,11 @@ from dashboard.layout.video import GRID_MAX
 from dispatchmap.settings import DashboardSettings
 from feeds.camera_health import HealthLimits, check_round
 from feeds.camera_sim import CameraSim
-from geo import access
 from geo.intake import NewIncident
 from store import cameras
 from tests.conftest import wait_until
 from tests.helpers import http_status, served_dashboard
+from usecases import access
 from usecases import incidents as inc
 from usecases.escape import escape_rows, load_foot_router
 from usecases.incidents import load_router

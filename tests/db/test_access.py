@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from geo import access, throttle
+from geo.access import AccessError
 from store.migrate import upgrade
+from usecases import access
 
 NOW = datetime.now(UTC)
 
@@ -31,25 +32,25 @@ def test_login_session_expiry_and_audit(conn):
     assert access.session_user(conn, token, NOW + timedelta(minutes=1)) is None
     audit = conn.execute("SELECT actor, action, ok FROM audit_log ORDER BY id").fetchall()
     # A name nobody has is kept masked (it may be a password typed as a name).
-    mallory = throttle.masked_name(conn, "mallory")
+    mallory = access.masked_name(conn, "mallory")
     assert audit == [
         ("alice", "login", False),
         (mallory, "login", False),
         ("alice", "login", True),
     ]
     assert mallory.startswith("?") and "mallory" not in mallory
-    assert mallory == throttle.masked_name(conn, "mallory") != throttle.masked_name(conn, "Mallory")
+    assert mallory == access.masked_name(conn, "mallory") != access.masked_name(conn, "Mallory")
 
 
 def test_bad_users_are_refused(conn):
-    with pytest.raises(access.AccessError, match="role"):
+    with pytest.raises(AccessError, match="role"):
         access.add_user(conn, "bob", "god", "long enough pw")
-    with pytest.raises(access.AccessError, match="at least 12"):
+    with pytest.raises(AccessError, match="at least 12"):
         access.add_user(conn, "bob", "wall", "short")
-    with pytest.raises(access.AccessError, match="name"):
+    with pytest.raises(AccessError, match="name"):
         access.add_user(conn, "bob; drop", "wall", "long enough pw")
     access.add_user(conn, "bob", "wall", "long enough pw")
-    with pytest.raises(access.AccessError, match="exists"):
+    with pytest.raises(AccessError, match="exists"):
         access.add_user(conn, "bob", "wall", "long enough pw")
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from dashboard.app import create_app
 from dispatchmap.settings import DashboardSettings, PresenceSettings
-from geo import access, admin
+from geo.access import AccessError, new_user_errors
 from store.db import open_pool
+from usecases import access, admin
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "a long test password"
@@ -48,14 +49,14 @@ def test_the_last_active_admin_can_neither_be_disabled_nor_demoted(conn):
         lambda: admin.set_disabled(conn, "boss", "boss", True, NOW),
         lambda: admin.set_role(conn, "boss", "boss", "commander"),
     ):
-        with pytest.raises(access.AccessError, match="last active admin") as refused:
+        with pytest.raises(AccessError, match="last active admin") as refused:
             change()
         assert refused.value.field == "user"
     assert [(u["role"], u["active"]) for u in admin.user_list(conn)] == [("admin", True)]
     with conn.transaction():
         access.add_user(conn, "deputy", "admin", PASSWORD)
         admin.set_role(conn, "boss", "boss", "commander")  # another admin is left
-    with pytest.raises(access.AccessError, match="last active admin"):
+    with pytest.raises(AccessError, match="last active admin"):
         admin.set_disabled(conn, "boss", "deputy", True, NOW)
     refusals = [(a, ok, d.get("refused")) for a, ok, d in audit_of(conn, "disable_user")]
     assert refusals == [
@@ -71,13 +72,13 @@ def test_roles_passwords_and_unknown_users(conn):
         token, _ = access.login(conn, "dan", PASSWORD, NOW, HOUR)
         admin.set_role(conn, "boss", "dan", "commander")
     assert access.session_user(conn, token, NOW).role == "commander"  # at once, same session
-    with pytest.raises(access.AccessError, match="role must be") as bad_role:
+    with pytest.raises(AccessError, match="role must be") as bad_role:
         admin.set_role(conn, "boss", "dan", "god")
     assert bad_role.value.field == "role"
-    with pytest.raises(access.AccessError, match="at least 12") as short:
+    with pytest.raises(AccessError, match="at least 12") as short:
         admin.reset_password(conn, "boss", "dan", "short pw", NOW)
     assert short.value.field == "password"
-    with pytest.raises(access.AccessError, match="no user nobody"):
+    with pytest.raises(AccessError, match="no user nobody"):
         admin.set_role(conn, "boss", "nobody", "wall")
     with conn.transaction():
         admin.reset_password(conn, "boss", "dan", "a brand new password", NOW)
@@ -90,15 +91,15 @@ def test_roles_passwords_and_unknown_users(conn):
 
 
 def test_new_user_fields_are_checked_each(conn):
-    assert access.new_user_errors("ok.name_1", "wall", "twelve chars") == {}
-    errors = access.new_user_errors("bad name!", "god", "short")
+    assert new_user_errors("ok.name_1", "wall", "twelve chars") == {}
+    errors = new_user_errors("bad name!", "god", "short")
     assert set(errors) == {"name", "role", "password"}
-    assert access.new_user_errors("张伟", "dispatcher", "x" * 12) == {}
-    assert "name" in access.new_user_errors("_hidden", "wall", "x" * 12)
-    assert "password" in access.new_user_errors("ok", "wall", "x" * 11)
+    assert new_user_errors("张伟", "dispatcher", "x" * 12) == {}
+    assert "name" in new_user_errors("_hidden", "wall", "x" * 12)
+    assert "password" in new_user_errors("ok", "wall", "x" * 11)
     with conn.transaction():
         admin.create_user(conn, "boss", "erin", "reviewer", PASSWORD, None)
-    with pytest.raises(access.AccessError, match="exists") as taken:
+    with pytest.raises(AccessError, match="exists") as taken:
         admin.create_user(conn, "boss", "erin", "reviewer", PASSWORD, None)
     assert taken.value.field == "name"
     assert [ok for _, ok, _ in audit_of(conn, "add_user")] == [True, False]
@@ -119,9 +120,9 @@ def test_revoked_wall_token_is_refused_and_use_is_noted(conn):
         assert admin.revoke_wall_token(conn, "boss", first["id"], NOW) == "screen 1"
     assert not access.wall_token_valid(conn, token, NOW)
     assert access.wall_token_valid(conn, other, NOW)
-    with pytest.raises(access.AccessError, match="no live wall token"):
+    with pytest.raises(AccessError, match="no live wall token"):
         admin.revoke_wall_token(conn, "boss", first["id"], NOW)
-    with pytest.raises(access.AccessError, match="label") as no_label:
+    with pytest.raises(AccessError, match="label") as no_label:
         access.add_wall_token(conn, "  ", "boss")
     assert no_label.value.field == "label"
     listed = admin.wall_token_list(conn)

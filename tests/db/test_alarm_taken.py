@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 from psycopg.rows import dict_row
 
 from dashboard import report_text, views
-from geo import access
 from store import alarms as alarm_store
 from tests.dash_calls import call_body, callback_key
-from usecases import alarms
+from usecases import access, alarms
 
 PASSWORD = "a long test password"
 

@@ -15,11 +15,11 @@ import pytest
 
 from dashboard import ids
 from dispatchmap.settings import DashboardSettings
-from geo import access
 from geo.intake import NewIncident
 from store import replay as history
 from tests.dash_calls import call_body, callback_key
 from tests.helpers import served_dashboard
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

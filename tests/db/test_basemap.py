@@ -9,9 +9,9 @@ from pathlib import Path
 import pyrosm
 
 from dashboard.basemap import BUILDINGS_URL, WATER_URL
-from geo import access
 from geo.osm import BasemapAreas, read_basemap
 from store import city as city_store
+from usecases import access
 from usecases.city import load_basemap
 
 

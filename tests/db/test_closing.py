@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from dashboard import report_text
-from geo import access
 from geo.intake import NewIncident
 from store import incidents as incident_store
 from tests.dash_calls import call_body, callback_key
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

@@ -15,8 +15,8 @@ import pytest
 
 from dashboard import auth
 from dispatchmap.settings import DashboardSettings
-from geo import access
 from tests.helpers import http_exchange, served_dashboard
+from usecases import access
 
 PASSWORD = "a long test password"
 # Each must land on an own page: tabs and newlines are dropped by browsers,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from geo import access
 from geo.intake import NewIncident
 from store import incidents as incident_store
 from tests.dash_calls import call_body, callback_key
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from geo import access
 from store import alarms as alarm_store
 from store import orders as order_store
 from tests.dash_calls import call_body, callback_key
-from usecases import alarms
+from usecases import access, alarms
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

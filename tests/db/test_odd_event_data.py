@@ -16,10 +16,10 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from dashboard import ids
-from geo import access
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
 from tests.pdftext import pdf_text
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

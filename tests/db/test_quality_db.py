@@ -18,9 +18,10 @@ from feeds.pipeline import Limits, Message, Pipeline
 from feeds.simulator import nmea_rmc
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
-from geo import access, quality
+from geo import quality
 from store import quality as stored_quality
 from store.db import open_pool
+from usecases import access
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR_S = 3600.0

@@ -243,8 +243,8 @@ def test_the_report_route_serves_the_pdf_to_a_reviewer(db_url, conn, scenario):
 
     from dashboard.app import create_app
     from dispatchmap.settings import DashboardSettings, PresenceSettings
-    from geo import access
     from store.db import open_pool
+    from usecases import access
 
     with conn.transaction():
         access.add_user(conn, "rita", "reviewer", "a long test password")

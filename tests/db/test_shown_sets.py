@@ -14,9 +14,9 @@ import pytest
 from feeds.pipeline import Limits, Message, Pipeline
 from feeds.topics import Topics
 from feeds.writer import Writer, ingest_batch
-from geo import access
 from geo.intake import NewIncident
 from tests.dash_calls import call_body, callback_key
+from usecases import access
 from usecases import incidents as inc
 
 PASSWORD = "a long test password"

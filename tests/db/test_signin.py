@@ -18,9 +18,11 @@ import psycopg
 
 from dispatchmap.services import free_port, wait_for_port
 from dispatchmap.settings import DashboardSettings
-from geo import access, throttle
+from geo import throttle
+from store import access as access_store
 from tests.helpers import http_exchange as request
 from tests.helpers import served_dashboard
+from usecases import access
 
 PASSWORD = "a long test password"
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +85,7 @@ def test_the_back_off_holds_across_server_processes(db_url):
         status, headers, _ = login(two, "bob", PASSWORD)
         assert status == 429 and int(headers["Retry-After"]) >= 1
     with psycopg.connect(db_url) as conn:
-        key = throttle.account_key(throttle.masked_name(conn, "bob"))
+        key = throttle.account_key(access.masked_name(conn, "bob"))
         stored = conn.execute("SELECT key, failures FROM login_throttle ORDER BY key").fetchall()
     assert stored == [("ip:127.0.0.1", 3), (key, 3)]  # the name only as its mask
 
@@ -199,7 +201,7 @@ def test_an_unknown_name_shows_masked_on_admin(db_url):
             f"{base}/_dash-update-component", json.dumps(body).encode(), headers
         )
     with psycopg.connect(db_url) as conn:
-        masked = throttle.masked_name(conn, secret)
+        masked = access.masked_name(conn, secret)
     assert status == 200 and "root1" in page
     assert masked in page and secret not in page and secret.lower() not in page.lower()
     assert secret not in json.dumps(audit(db_url))
@@ -209,13 +211,15 @@ def test_idle_counts_are_forgotten_and_a_running_back_off_kept(conn):
     now = datetime.now(UTC)
     policy = throttle.Policy(free_failures=0, base_s=3600, max_s=3600, window_s=60)
     old, blocked = [("ip:10.0.0.1", policy)], [("ip:10.0.0.2", policy)]
-    throttle.record_login_failure(conn, old, now - timedelta(hours=2))  # blocked until 1 h ago
-    throttle.record_login_failure(conn, blocked, now - timedelta(minutes=30))  # 30 min more
-    throttle.record_login_failure(conn, [("ip:10.0.0.3", policy)], now)
-    assert throttle.forget_old_login_failures(conn, now, 60) == 1
+    access_store.record_login_failure(conn, old, now - timedelta(hours=2))  # blocked until 1 h ago
+    access_store.record_login_failure(conn, blocked, now - timedelta(minutes=30))  # 30 min more
+    access_store.record_login_failure(conn, [("ip:10.0.0.3", policy)], now)
+    assert access_store.forget_old_login_failures(conn, now, 60) == 1
     keys = [k for (k,) in conn.execute("SELECT key FROM login_throttle ORDER BY key")]
     assert keys == ["ip:10.0.0.2", "ip:10.0.0.3"]
-    assert throttle.login_blocked_until(conn, ["ip:10.0.0.2"], now) == now + timedelta(minutes=30)
+    assert access_store.login_blocked_until(conn, ["ip:10.0.0.2"], now) == now + timedelta(
+        minutes=30
+    )
 
 
 def test_behind_a_proxy_failures_count_per_forwarded_address(db_url):

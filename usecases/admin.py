@@ -1,7 +1,7 @@
 """User and wall-token administration for the admin page, and the audit log
 read back.
 
-Every change is audited, allowed or refused (:func:`geo.access.audited`), and
+Every change is audited, allowed or refused (:func:`usecases.access.audited`), and
 none may leave the station without an active admin. Functions take the
 connection first and never commit; the caller commits after a refusal too,
 so its audit row is kept.
@@ -13,36 +13,24 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from geo.access import (
-    ROLES,
-    AccessError,
-    add_user,
-    audited,
-    check_password,
-    hash_password,
-)
-from geo.queries import sql
+from geo.access import ROLES, AccessError, check_password, hash_password
+from store import access as access_store
+from usecases.access import add_user, audited
 
 AUDIT_ROWS = 200
-
-
-def _rows(conn: psycopg.Connection, name: str, params: Any = None) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql(name), params).fetchall()
 
 
 def user_list(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Every user by name: ``name``, ``role``, ``created_at``, ``active`` and
     ``last_login_at`` (the newest session's start; None if never signed in)."""
-    return _rows(conn, "user_list")
+    return access_store.user_list(conn)
 
 
 def create_user(
     conn: psycopg.Connection, actor: str, name: str, role: str, password: str, ip: str | None
 ) -> int:
-    """:func:`geo.access.add_user`, audited as ``actor``'s ``add_user``."""
+    """:func:`usecases.access.add_user`, audited as ``actor``'s ``add_user``."""
     with audited(conn, actor, "add_user", ip=ip, detail={"name": name, "role": role}):
         return add_user(conn, name, role, password)
 
@@ -50,15 +38,15 @@ def create_user(
 def _keep_an_admin(conn: psycopg.Connection, name: str) -> None:
     """Refuse a change that takes ``name``'s admin rights away if no other
     active admin would be left (the rows stay locked until commit)."""
-    admins = [row[0] for row in conn.execute(sql("lock_active_admins"))]
+    admins = access_store.lock_active_admins(conn)
     if admins == [name]:
         raise AccessError(f"{name} is the last active admin", "user")
 
 
-def _changed(row: tuple[Any, ...] | None, name: str) -> int:
-    if row is None:
+def _changed(user_id: int | None, name: str) -> int:
+    if user_id is None:
         raise AccessError(f"no user {name}", "user")
-    return int(row[0])
+    return user_id
 
 
 def set_role(
@@ -70,7 +58,7 @@ def set_role(
             raise AccessError(f"role must be one of {', '.join(ROLES)}", "role")
         if role != "admin":
             _keep_an_admin(conn, name)
-        _changed(conn.execute(sql("set_user_role"), {"role": role, "name": name}).fetchone(), name)
+        _changed(access_store.set_user_role(conn, name, role), name)
 
 
 def set_disabled(
@@ -86,8 +74,7 @@ def set_disabled(
     with audited(conn, actor, action, ip=ip, detail={"name": name}) as detail:
         if disabled:
             _keep_an_admin(conn, name)
-        params = {"disabled": disabled, "name": name}
-        user_id = _changed(conn.execute(sql("set_user_disabled"), params).fetchone(), name)
+        user_id = _changed(access_store.set_user_disabled(conn, name, disabled), name)
         if disabled:
             detail["sessions_ended"] = _end_sessions(conn, user_id, now)
 
@@ -104,21 +91,21 @@ def reset_password(
     with audited(conn, actor, "reset_password", ip=ip, detail={"name": name}) as detail:
         if problem := check_password(password):
             raise AccessError(problem, "password")
-        params = {"hash": hash_password(password), "name": name}
-        user_id = _changed(conn.execute(sql("set_user_password_hash"), params).fetchone(), name)
+        password_hash = hash_password(password)
+        user_id = _changed(access_store.set_user_password_hash(conn, name, password_hash), name)
         detail["sessions_ended"] = _end_sessions(conn, user_id, now)
 
 
 def _end_sessions(conn: psycopg.Connection, user_id: int, now: datetime) -> int:
     """Revoke the user's live sessions; returns how many."""
-    return conn.execute(sql("end_user_sessions"), {"user_id": user_id, "now": now}).rowcount
+    return access_store.end_user_sessions(conn, user_id, now)
 
 
 def wall_token_list(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Wall tokens, live ones first, newest first: ``id``, ``label``,
     ``created_by``, ``created_at``, ``last_used_at`` and ``revoked_at`` (None
     when live). The tokens themselves are not kept."""
-    return _rows(conn, "wall_token_list")
+    return access_store.wall_token_list(conn)
 
 
 def revoke_wall_token(
@@ -127,11 +114,11 @@ def revoke_wall_token(
     """Revoke a wall token at ``now``; returns its label. A wall holding it
     is refused from its next request on."""
     with audited(conn, actor, "revoke_wall_token", ip=ip, detail={"token_id": token_id}) as detail:
-        row = conn.execute(sql("revoke_wall_token"), {"id": token_id, "now": now}).fetchone()
-        if row is None:
+        label = access_store.revoke_wall_token(conn, token_id, now)
+        if label is None:
             raise AccessError(f"no live wall token {token_id}", "token")
-        detail["label"] = row[0]
-        return str(row[0])
+        detail["label"] = label
+        return label
 
 
 def audit_rows(
@@ -142,5 +129,4 @@ def audit_rows(
 ) -> list[dict[str, Any]]:
     """The newest ``limit`` audit rows, newest first, of one ``actor`` and/or
     one ``action`` when given (exact match; empty means any)."""
-    params = {"actor": actor or None, "action": action or None, "limit": limit}
-    return _rows(conn, "audit_rows", params)
+    return access_store.audit_rows(conn, actor or None, action or None, limit)
