@@ -232,8 +232,8 @@ def _replay_export_args(sub: argparse._SubParsersAction) -> None:
     )
     exp.add_argument(
         "--format",
-        choices=["geojson", "csv", "pdf"],
-        help="default: from the --out suffix (.geojson/.json, .csv, .pdf), else geojson",
+        choices=["geojson", "csv", "gpkg", "pdf"],
+        help="default: from the --out suffix (.geojson/.json, .csv, .gpkg, .pdf), else geojson",
     )
     exp.add_argument(
         "--out",

@@ -34,7 +34,13 @@ PROGRESS_STEPS = 20
 moves in about PROGRESS_STEPS steps even for a small roster."""
 MAX_WINDOW = timedelta(hours=24)
 """Longest window exported at once: a chunk holds its units' whole window."""
-FORMATS = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".pdf": "pdf"}
+FORMATS = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".csv": "csv",
+    ".pdf": "pdf",
+    ".gpkg": "gpkg",
+}
 
 
 def export_format(given: str | None, out: Path | None) -> str:
@@ -44,7 +50,9 @@ def export_format(given: str | None, out: Path | None) -> str:
     if out is None:
         return "geojson"
     if out.suffix.lower() not in FORMATS:
-        raise UsageError(f"cannot tell the format of {out.name!r}: give --format geojson|csv|pdf")
+        raise UsageError(
+            f"cannot tell the format of {out.name!r}: give --format geojson|csv|gpkg|pdf"
+        )
     return FORMATS[out.suffix.lower()]
 
 
@@ -58,6 +66,8 @@ def check_arguments(args: argparse.Namespace, fmt: str) -> None:
         raise UsageError("a PDF is an incident report: give --incident ID")
     if fmt == "pdf" and args.out is None:
         raise UsageError("a PDF needs --out FILE")
+    if fmt == "gpkg" and args.out is None:
+        raise UsageError("a GeoPackage needs --out FILE")
 
 
 def station_window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -194,6 +204,38 @@ def _export_window(
     return f"{units} tracks ({fixes:,} fixes) and {events} events from {span}"
 
 
+def _export_gpkg(args: argparse.Namespace, conn: psycopg.Connection, tz: ZoneInfo) -> str:
+    from geo.gpkg import GpkgWriter
+    from usecases.replay import read_window
+
+    start, end = (
+        _incident_window(conn, args.incident)
+        if args.incident is not None
+        else station_window(args.start, args.end, tz)
+    )
+    read = read_window(conn, start, end, args.area)
+    part = args.out.with_name(args.out.name + ".part")
+    bar = _progress(args)
+    try:
+        gpkg = GpkgWriter(part, read.call_signs())
+        units: list[str] = []
+        for chunk in read.tracks(CHUNK_UNITS, bar):
+            gpkg.write(chunk, [])
+            units += chunk
+        gpkg.write({}, read.events(units))
+        gpkg.write_incidents(read.incidents)
+        os.replace(part, args.out)
+    finally:
+        part.unlink(missing_ok=True)
+        if bar is not None:
+            bar.close()
+    n = gpkg.written
+    return (
+        f"{n['tracks']} tracks ({n['positions']:,} fixes), {n['incidents']} incidents and "
+        f"{n['events']} events from {start:%Y-%m-%dT%H:%M:%SZ} to {end:%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+
 def _export_report(args: argparse.Namespace, conn: psycopg.Connection, tz: ZoneInfo) -> str:
     from dashboard.report import MAP_ASPECT, incident_report_pdf
     from dispatchmap.settings import DashboardSettings, PresenceSettings
@@ -236,6 +278,8 @@ def cmd_replay_export(args: argparse.Namespace) -> int:
             done = (
                 _export_report(args, conn, tz)
                 if fmt == "pdf"
+                else _export_gpkg(args, conn, tz)
+                if fmt == "gpkg"
                 else _export_window(args, fmt, conn, tz)
             )
         except LookupError as exc:

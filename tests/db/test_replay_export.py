@@ -280,3 +280,37 @@ def test_csv_of_an_area_is_what_the_page_exports(db_url, conn, scenario):
     exported = export_csv(page.tracks, page.events, page.call_signs())
     assert len(page.events) > 3
     assert list(csv.reader(io.StringIO(done.stdout))) == list(csv.reader(io.StringIO(exported)))
+
+
+def test_gpkg_of_an_incident_reads_back_with_geopandas(db_url, conn, scenario, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    out = tmp_path / "window.gpkg"
+    done = run(db_url, "--incident", str(scenario.incident_id), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert layers == {"tracks", "positions", "incidents", "events"}
+    tracks = gpd.read_file(out, layer="tracks").set_index("unit_id")
+    assert tracks.crs.to_epsg() == 4326
+    assert set(tracks.index) == {"U001", "U002", "U010"}
+    assert tracks.loc["U001", "call_sign"] == "C-01"
+    assert len(tracks.loc["U001", "geometry"].coords) == tracks.loc["U001", "fixes"]
+    positions = gpd.read_file(out, layer="positions")
+    assert positions.groupby("unit_id").size().to_dict() == {
+        u: int(tracks.loc[u, "fixes"]) for u in tracks.index
+    }
+    page = load_window(conn, at(-120), at(620), None, stale_s=300.0)
+    first = page.tracks["U001"].fixes[0]
+    row = positions[positions.unit_id == "U001"].iloc[0]
+    assert (row.geometry.x, row.geometry.y) == pytest.approx((first.lon, first.lat), abs=1e-12)
+    (incident,) = gpd.read_file(out, layer="incidents").itertuples()
+    assert (incident.geometry.x, incident.geometry.y) == pytest.approx(SCENE, abs=1e-9)
+    kinds = list(gpd.read_file(out, layer="events")["kind"])
+    assert kinds[0] == "created" and kinds[-1] == "closed" and "onscene" in kinds
+    assert not (tmp_path / "window.gpkg.part").exists()
+
+
+def test_gpkg_needs_a_file(db_url):
+    done = run(db_url, "--incident", "1", "--format", "gpkg")
+    assert done.returncode == 2 and "GeoPackage needs --out" in done.stderr
