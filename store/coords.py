@@ -22,6 +22,12 @@ def mark_roster_coords(conn: psycopg.Connection, gcj02: Sequence[str]) -> None:
     conn.execute(_sql("mark_roster_coords"), {"gcj02": list(gcj02)})
 
 
+def delete_raw_coords_before(conn: psycopg.Connection, before_at: datetime) -> None:
+    """Forget the raw values of fixes older than ``before_at`` (their
+    positions' day partitions were dropped)."""
+    conn.execute(_sql("delete_raw_coords_before"), {"before_at": before_at})
+
+
 def insert_raw_coords(
     conn: psycopg.Connection, rows: Sequence[tuple[str, datetime, float, float]]
 ) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from geo.retention import RETENTION_DAYS, day_end, partition_day
-from store import replay
+from store import coords, replay
 
 
 def drop_old_partitions(
@@ -24,9 +24,10 @@ def drop_old_partitions(
     retention: with ``keep_days=90`` at 2026-06-01 10:00 UTC, the last day
     dropped is 2026-03-02.
 
-    Only positions history is touched. The event log (``events``) is never
-    dropped here: it is small, append-only, and must outlive any incident
-    still open or under review.
+    Only positions history (and the raw GCJ-02 values of its dropped fixes)
+    is touched. The event log (``events``) is never dropped here: it is
+    small, append-only, and must outlive any incident still open or under
+    review.
 
     Dropping a partition locks the parent table: ``lock_timeout_ms`` makes a
     run give up (psycopg.errors.LockNotAvailable) rather than queue the live
@@ -43,4 +44,8 @@ def drop_old_partitions(
             if day is not None and day_end(day) <= cutoff:
                 replay.drop_partition(conn, name)
                 dropped.append(name)
+        if dropped:  # the raw GCJ-02 values of those days' fixes go with them
+            last_day = partition_day(dropped[-1])
+            assert last_day is not None
+            coords.delete_raw_coords_before(conn, day_end(last_day))
     return dropped

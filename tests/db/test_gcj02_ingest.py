@@ -75,3 +75,14 @@ def test_the_roster_column_marks_devices_and_bad_values_are_refused(conn):
     bad = [replace(u, gps_coords="bd09") if u.id == "U002" else u for u in furniture.roster]
     with pytest.raises(ValueError, match="bd09"):
         load_furniture(conn, replace(furniture, roster=bad))
+
+
+def test_retention_forgets_the_raw_values_with_their_day(conn):
+    from usecases.retention import drop_old_partitions
+
+    old_at = datetime(2020, 1, 10, 12, tzinfo=UTC)
+    conn.execute("SELECT ensure_position_partitions(%s, %s)", (old_at.date(), old_at.date()))
+    coords.insert_raw_coords(conn, [("trk-c01", old_at, *GCJ[::-1]), ("trk-c01", NOW, *GCJ[::-1])])
+    assert drop_old_partitions(conn, keep_days=90) == ["positions_20200110"]
+    left = conn.execute("SELECT fix_at FROM position_raw_coords").fetchall()
+    assert left == [(NOW,)]
